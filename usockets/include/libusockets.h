@@ -1,0 +1,299 @@
+/*
+ * libusockets.h: the public C API of usockets4j's event-loop core.
+ *
+ * Same names, signatures, constants and observable behaviour as the uSockets public API
+ * (see USOCKETS-API.md in the project's shared documents), so C code written for uSockets
+ * builds against this header unchanged. Everything is single-threaded: every call except
+ * us_wakeup_loop must be made on the thread that runs (or set up) the loop.
+ */
+#ifndef LIBUSOCKETS_H
+#define LIBUSOCKETS_H
+
+#include <stddef.h>
+
+#ifndef LIBUS_RECV_BUFFER_LENGTH
+#define LIBUS_RECV_BUFFER_LENGTH 524288
+#endif
+#define LIBUS_RECV_BUFFER_PADDING 32
+#define LIBUS_TIMEOUT_GRANULARITY 4
+#define LIBUS_EXT_ALIGNMENT 16
+
+#define LIBUS_LISTEN_DEFAULT 0
+#define LIBUS_LISTEN_EXCLUSIVE_PORT 1
+
+#if !defined(LIBUS_USE_EPOLL) && !defined(LIBUS_USE_KQUEUE)
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+#define LIBUS_USE_KQUEUE
+#else
+#define LIBUS_USE_EPOLL
+#endif
+#endif
+
+#if !defined(LIBUS_NO_SSL) && !defined(LIBUS_USE_OPENSSL)
+#define LIBUS_USE_OPENSSL
+#endif
+
+#define LIBUS_SOCKET_DESCRIPTOR int
+
+#ifdef LIBUS_USE_EPOLL
+#include <sys/epoll.h>
+#define LIBUS_SOCKET_READABLE EPOLLIN
+#define LIBUS_SOCKET_WRITABLE EPOLLOUT
+#else
+#define LIBUS_SOCKET_READABLE 1
+#define LIBUS_SOCKET_WRITABLE 2
+#endif
+
+/* Poll kinds for us_poll_init. A binding watches a descriptor of its own with POLL_TYPE_CALLBACK:
+ * the poll's ext must then start with a us_poll_callback_t, called when the descriptor is ready. */
+enum {
+    POLL_TYPE_SOCKET = 0,
+    POLL_TYPE_SOCKET_SHUT_DOWN = 1,
+    POLL_TYPE_SEMI_SOCKET = 2,
+    POLL_TYPE_CALLBACK = 3,
+    POLL_TYPE_UDP = 4
+};
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct us_loop_t;
+struct us_timer_t;
+struct us_poll_t;
+struct us_socket_t;
+struct us_listen_socket_t;
+struct us_socket_context_t;
+struct us_udp_socket_t;
+struct us_udp_packet_buffer_t;
+
+/* The function at the start of a callback poll's ext: error is non-zero on EPOLLERR/EPOLLHUP. */
+typedef void (*us_poll_callback_t)(struct us_poll_t *p, int error, int events);
+
+/* ---------------------------------------------------------------- loop */
+
+/* A new loop with ext_size bytes of extension, or NULL. hint must be NULL (no foreign loops). */
+struct us_loop_t *us_create_loop(void *hint, void (*wakeup_cb)(struct us_loop_t *loop),
+                                 void (*pre_cb)(struct us_loop_t *loop), void (*post_cb)(struct us_loop_t *loop),
+                                 unsigned int ext_size);
+/* Frees the loop and what it still owns internally; it must not be running. */
+void us_loop_free(struct us_loop_t *loop);
+/* The loop's extension area (LIBUS_EXT_ALIGNMENT aligned). */
+void *us_loop_ext(struct us_loop_t *loop);
+/* Drives the loop until no non-fallthrough poll or timer is left. */
+void us_loop_run(struct us_loop_t *loop);
+/* Thread-safe: makes the loop call its wakeup_cb soon; wakeups before it runs coalesce into one call. */
+void us_wakeup_loop(struct us_loop_t *loop);
+/* Starts the loop's own timers (the timeout sweep) without running it. */
+void us_loop_integrate(struct us_loop_t *loop);
+/* Iterations completed since the loop was created. */
+long long us_loop_iteration_number(struct us_loop_t *loop);
+
+/* ---------------------------------------------------------------- polls */
+
+/* A poll with ext_size bytes of extension; fallthrough polls do not keep the loop alive. */
+struct us_poll_t *us_create_poll(struct us_loop_t *loop, int fallthrough, unsigned int ext_size);
+/* Frees a poll that is not started (or that us_poll_stop stopped). */
+void us_poll_free(struct us_poll_t *p, struct us_loop_t *loop);
+/* Binds the poll to fd with a POLL_TYPE_* kind. */
+void us_poll_init(struct us_poll_t *p, LIBUS_SOCKET_DESCRIPTOR fd, int poll_type);
+/* Starts watching for events (LIBUS_SOCKET_READABLE | LIBUS_SOCKET_WRITABLE). */
+void us_poll_start(struct us_poll_t *p, struct us_loop_t *loop, int events);
+/* Changes the watched events of a started poll. */
+void us_poll_change(struct us_poll_t *p, struct us_loop_t *loop, int events);
+/* Stops watching; the fd stays open and belongs to the caller. */
+void us_poll_stop(struct us_poll_t *p, struct us_loop_t *loop);
+/* The events being watched. */
+int us_poll_events(struct us_poll_t *p);
+/* The poll's extension area. */
+void *us_poll_ext(struct us_poll_t *p);
+/* The descriptor given to us_poll_init. */
+LIBUS_SOCKET_DESCRIPTOR us_poll_fd(struct us_poll_t *p);
+/* Grows or shrinks the ext area; returns the (possibly moved) poll, still registered. */
+struct us_poll_t *us_poll_resize(struct us_poll_t *p, struct us_loop_t *loop, unsigned int ext_size);
+
+/* ---------------------------------------------------------------- timers */
+
+/* A timer with ext_size bytes of extension, or NULL; a fallthrough timer does not keep the loop alive. */
+struct us_timer_t *us_create_timer(struct us_loop_t *loop, int fallthrough, unsigned int ext_size);
+/* The timer's extension area. */
+void *us_timer_ext(struct us_timer_t *timer);
+/* Calls cb after ms, then every repeat_ms (0: once); ms and repeat_ms both 0 disarms. */
+void us_timer_set(struct us_timer_t *timer, void (*cb)(struct us_timer_t *t), int ms, int repeat_ms);
+/* Disarms and releases the timer (memory freed at the end of the iteration); safe inside its callback. */
+void us_timer_close(struct us_timer_t *timer);
+/* The loop the timer belongs to. */
+struct us_loop_t *us_timer_loop(struct us_timer_t *t);
+
+/* ---------------------------------------------------------------- socket contexts */
+
+struct us_socket_context_options_t {
+    const char *key_file_name;
+    const char *cert_file_name;
+    const char *passphrase;
+    const char *dh_params_file_name;
+    const char *ca_file_name;
+    const char *ssl_ciphers;
+    int ssl_prefer_low_memory_usage;
+};
+
+/* A context (TLS when ssl is 1) with ext_size bytes of extension; NULL when its TLS material cannot be loaded. */
+struct us_socket_context_t *us_create_socket_context(int ssl, struct us_loop_t *loop, int ext_size,
+                                                     struct us_socket_context_options_t options);
+/* Frees a context whose sockets are all closed. */
+void us_socket_context_free(int ssl, struct us_socket_context_t *context);
+/* Closes every socket and listen socket of the context; the context stays valid. */
+void us_socket_context_close(int ssl, struct us_socket_context_t *context);
+/* The context's extension area. */
+void *us_socket_context_ext(int ssl, struct us_socket_context_t *context);
+/* The loop the context belongs to. */
+struct us_loop_t *us_socket_context_loop(int ssl, struct us_socket_context_t *context);
+/* A coarse 15-bit clock advancing once per timeout sweep. */
+unsigned short us_socket_context_timestamp(int ssl, struct us_socket_context_t *context);
+
+void us_socket_context_on_pre_open(int ssl, struct us_socket_context_t *context,
+                                   LIBUS_SOCKET_DESCRIPTOR (*on_pre_open)(struct us_socket_context_t *context,
+                                                                          LIBUS_SOCKET_DESCRIPTOR fd, char *ip,
+                                                                          int ip_length));
+void us_socket_context_on_open(int ssl, struct us_socket_context_t *context,
+                               struct us_socket_t *(*on_open)(struct us_socket_t *s, int is_client, char *ip,
+                                                              int ip_length));
+void us_socket_context_on_close(int ssl, struct us_socket_context_t *context,
+                                struct us_socket_t *(*on_close)(struct us_socket_t *s, int code, void *reason));
+void us_socket_context_on_data(int ssl, struct us_socket_context_t *context,
+                               struct us_socket_t *(*on_data)(struct us_socket_t *s, char *data, int length));
+void us_socket_context_on_writable(int ssl, struct us_socket_context_t *context,
+                                   struct us_socket_t *(*on_writable)(struct us_socket_t *s));
+void us_socket_context_on_timeout(int ssl, struct us_socket_context_t *context,
+                                  struct us_socket_t *(*on_timeout)(struct us_socket_t *s));
+void us_socket_context_on_long_timeout(int ssl, struct us_socket_context_t *context,
+                                       struct us_socket_t *(*on_long_timeout)(struct us_socket_t *s));
+void us_socket_context_on_connect_error(int ssl, struct us_socket_context_t *context,
+                                        struct us_socket_t *(*on_connect_error)(struct us_socket_t *s, int code));
+void us_socket_context_on_end(int ssl, struct us_socket_context_t *context,
+                              struct us_socket_t *(*on_end)(struct us_socket_t *s));
+void us_socket_context_on_server_name(int ssl, struct us_socket_context_t *context,
+                                      void (*cb)(struct us_socket_context_t *context, const char *hostname));
+
+/* Listens on host (NULL: every interface, IPv6 and IPv4) and port (0: the kernel picks); NULL on failure. */
+struct us_listen_socket_t *us_socket_context_listen(int ssl, struct us_socket_context_t *context, const char *host,
+                                                    int port, int options, int socket_ext_size);
+/* Listens on a unix-domain path; NULL on failure (also when the path does not fit in sun_path). */
+struct us_listen_socket_t *us_socket_context_listen_unix(int ssl, struct us_socket_context_t *context,
+                                                         const char *path, int options, int socket_ext_size);
+/* Stops listening and frees the listen socket at the end of the iteration. */
+void us_listen_socket_close(int ssl, struct us_listen_socket_t *ls);
+
+/* Starts a non-blocking connect ending in on_open (is_client 1) or on_connect_error; NULL if it fails at once. */
+struct us_socket_t *us_socket_context_connect(int ssl, struct us_socket_context_t *context, const char *host, int port,
+                                              const char *source_host, int options, int socket_ext_size);
+/* Connects to a unix-domain path; same rules as us_socket_context_connect. */
+struct us_socket_t *us_socket_context_connect_unix(int ssl, struct us_socket_context_t *context,
+                                                   const char *server_path, int options, int socket_ext_size);
+/* Takes over a descriptor accepted elsewhere; on_open follows with is_client 0. */
+struct us_socket_t *us_adopt_accepted_socket(int ssl, struct us_socket_context_t *context,
+                                             LIBUS_SOCKET_DESCRIPTOR client_fd, unsigned int socket_ext_size,
+                                             char *addr_ip, int addr_ip_length);
+/* Moves a live socket to another context with a new ext size; the old pointer is invalid afterwards. */
+struct us_socket_t *us_socket_context_adopt_socket(int ssl, struct us_socket_context_t *context,
+                                                   struct us_socket_t *s, int ext_size);
+/* A context with its own callbacks sharing the parent's TLS setup. */
+struct us_socket_context_t *us_create_child_socket_context(int ssl, struct us_socket_context_t *context,
+                                                           int context_ext_size);
+
+/* The SSL_CTX * of a TLS context, or NULL. */
+void *us_socket_context_get_native_handle(int ssl, struct us_socket_context_t *context);
+
+/* ---------------------------------------------------------------- sockets */
+
+/* Writes what the kernel takes now and returns that count; on_writable follows when a partial write drains. */
+int us_socket_write(int ssl, struct us_socket_t *s, const char *data, int length, int msg_more);
+/* Header and payload in one system call; same return rule as us_socket_write. */
+int us_socket_write2(int ssl, struct us_socket_t *s, const char *header, int header_length, const char *payload,
+                     int payload_length);
+/* Withdraws a msg_more hint and sends what is held. */
+void us_socket_flush(int ssl, struct us_socket_t *s);
+/* Idle timeout in seconds (swept every LIBUS_TIMEOUT_GRANULARITY s); 0 clears. */
+void us_socket_timeout(int ssl, struct us_socket_t *s, unsigned int seconds);
+/* A second, minute-grained idle timeout; 0 clears. */
+void us_socket_long_timeout(int ssl, struct us_socket_t *s, unsigned int minutes);
+/* The socket's extension area. */
+void *us_socket_ext(int ssl, struct us_socket_t *s);
+/* The context the socket belongs to. */
+struct us_socket_context_t *us_socket_context(int ssl, struct us_socket_t *s);
+/* Half-close: FIN (TLS: close_notify first). */
+void us_socket_shutdown(int ssl, struct us_socket_t *s);
+/* Stops reading; the next iteration sees the socket close. */
+void us_socket_shutdown_read(int ssl, struct us_socket_t *s);
+/* Non-zero once us_socket_shutdown was called. */
+int us_socket_is_shut_down(int ssl, struct us_socket_t *s);
+/* Non-zero once the socket is closed (valid until the end of the iteration). */
+int us_socket_is_closed(int ssl, struct us_socket_t *s);
+/* Zero while a connect is still pending. */
+int us_socket_is_established(int ssl, struct us_socket_t *s);
+/* Closes now and calls on_close once; a non-zero code closes with RST. */
+struct us_socket_t *us_socket_close(int ssl, struct us_socket_t *s, int code, void *reason);
+/* Cancels a pending connect without on_close. */
+struct us_socket_t *us_socket_close_connecting(int ssl, struct us_socket_t *s);
+/* Local and remote ports, -1 on failure. */
+int us_socket_local_port(int ssl, struct us_socket_t *s);
+int us_socket_remote_port(int ssl, struct us_socket_t *s);
+/* The peer's raw address (4 or 16 bytes) into buf; *length is its capacity in, its size out (0 on failure). */
+void us_socket_remote_address(int ssl, struct us_socket_t *s, char *buf, int *length);
+/* The SSL * of a TLS socket, or the descriptor cast to a pointer. */
+void *us_socket_get_native_handle(int ssl, struct us_socket_t *s);
+/* io_uring only upstream: always NULL here. */
+char *us_socket_send_buffer(int ssl, struct us_socket_t *s);
+
+/* ---------------------------------------------------------------- TLS server names (SNI) */
+
+/* Serves hostname_pattern (may start with "*.") with its own certificate; user is kept for the pattern. */
+void us_socket_context_add_server_name(int ssl, struct us_socket_context_t *context, const char *hostname_pattern,
+                                       struct us_socket_context_options_t options, void *user);
+/* Forgets a pattern added with us_socket_context_add_server_name. */
+void us_socket_context_remove_server_name(int ssl, struct us_socket_context_t *context,
+                                          const char *hostname_pattern);
+/* The user pointer of the server name the socket's handshake matched, or NULL. */
+void *us_socket_server_name_userdata(int ssl, struct us_socket_t *s);
+/* The user pointer kept for an exact pattern, or NULL. */
+void *us_socket_context_find_server_name_userdata(int ssl, struct us_socket_context_t *context,
+                                                  const char *hostname_pattern);
+
+/* ---------------------------------------------------------------- UDP */
+
+/* A batch of datagram slots (LIBUS_UDP_MAX_NUM of up to LIBUS_UDP_MAX_SIZE bytes each), or NULL. */
+#define LIBUS_UDP_MAX_SIZE (64 * 1024)
+#define LIBUS_UDP_MAX_NUM 1024
+struct us_udp_packet_buffer_t *us_create_udp_packet_buffer(void);
+/* A UDP socket bound to host and port (0: the kernel picks); NULL on failure. */
+struct us_udp_socket_t *us_create_udp_socket(struct us_loop_t *loop, struct us_udp_packet_buffer_t *buf,
+                                             void (*data_cb)(struct us_udp_socket_t *s,
+                                                             struct us_udp_packet_buffer_t *buf, int num),
+                                             void (*drain_cb)(struct us_udp_socket_t *s), const char *host,
+                                             unsigned short port, void *user);
+/* Closes the socket and frees it at the end of the iteration (an addition to the upstream API). */
+void us_udp_socket_close(struct us_udp_socket_t *s);
+/* The user pointer given at creation. */
+void *us_udp_socket_user(struct us_udp_socket_t *s);
+/* Connects (binds the default peer of) the socket to hostname and port; 0 on success, -1 on failure. */
+int us_udp_socket_bind(struct us_udp_socket_t *s, const char *hostname, unsigned int port);
+/* The local port the socket is bound to, or -1. */
+int us_udp_socket_bound_port(struct us_udp_socket_t *s);
+/* Receives a batch into buf; returns how many datagrams, 0 when none are waiting, -1 on error. */
+int us_udp_socket_receive(struct us_udp_socket_t *s, struct us_udp_packet_buffer_t *buf);
+/* Sends the first num datagrams of buf; returns how many went out (drain_cb follows when it was fewer). */
+int us_udp_socket_send(struct us_udp_socket_t *s, struct us_udp_packet_buffer_t *buf, int num);
+char *us_udp_packet_buffer_payload(struct us_udp_packet_buffer_t *buf, int index);
+int us_udp_packet_buffer_payload_length(struct us_udp_packet_buffer_t *buf, int index);
+char *us_udp_packet_buffer_peer(struct us_udp_packet_buffer_t *buf, int index);
+int us_udp_packet_buffer_local_ip(struct us_udp_packet_buffer_t *buf, int index, char *ip);
+int us_udp_packet_buffer_ecn(struct us_udp_packet_buffer_t *buf, int index);
+/* Sets datagram index of a send batch: length bytes of payload to the peer_addr sockaddr. */
+void us_udp_buffer_set_packet_payload(struct us_udp_packet_buffer_t *send_buf, int index, int offset, void *payload,
+                                      int length, void *peer_addr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
