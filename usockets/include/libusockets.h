@@ -260,35 +260,58 @@ void *us_socket_context_find_server_name_userdata(int ssl, struct us_socket_cont
                                                   const char *hostname_pattern);
 
 /* ---------------------------------------------------------------- UDP */
-
-/* A batch of datagram slots (LIBUS_UDP_MAX_NUM of up to LIBUS_UDP_MAX_SIZE bytes each), or NULL. */
+/*
+ * Batched UDP (recvmmsg / sendmmsg). A packet buffer holds LIBUS_UDP_MAX_NUM datagram slots; slot i's payload
+ * starts at us_udp_packet_buffer_payload(buf, 0) + i * LIBUS_UDP_MAX_SIZE (the slots are contiguous, so a binding
+ * may wrap the whole payload area once) and holds up to LIBUS_UDP_MAX_SIZE bytes, more than any datagram (65507
+ * bytes over IPv4, 65527 over IPv6). The upstream sizes are kept: 1024 slots is recvmmsg's own ceiling, and the
+ * 64 MiB of payload area is reserved, not committed: its pages are touched only by the datagrams that land in them,
+ * so a buffer's resident size follows the traffic (one batch rarely exceeds the socket's receive buffer).
+ * After a receive, every filled slot is also ready to send back as is: us_udp_socket_send(s, buf, num) on a
+ * received batch echoes each datagram to its peer.
+ */
 #define LIBUS_UDP_MAX_SIZE (64 * 1024)
 #define LIBUS_UDP_MAX_NUM 1024
+/* A batch of LIBUS_UDP_MAX_NUM slots of LIBUS_UDP_MAX_SIZE bytes each, committed lazily; NULL on failure. */
 struct us_udp_packet_buffer_t *us_create_udp_packet_buffer(void);
-/* A UDP socket bound to host and port (0: the kernel picks); NULL on failure. */
+/* Frees a buffer no socket uses any more (an addition to the upstream API, which never frees them). */
+void us_udp_packet_buffer_free(struct us_udp_packet_buffer_t *buf);
+/* A non-blocking UDP socket bound to host (NULL: every interface, IPv6 and IPv4) and port (0: the kernel picks),
+ * receiving into buf (NULL: a buffer of its own) and calling data_cb with each batch; NULL on failure. */
 struct us_udp_socket_t *us_create_udp_socket(struct us_loop_t *loop, struct us_udp_packet_buffer_t *buf,
                                              void (*data_cb)(struct us_udp_socket_t *s,
                                                              struct us_udp_packet_buffer_t *buf, int num),
                                              void (*drain_cb)(struct us_udp_socket_t *s), const char *host,
                                              unsigned short port, void *user);
-/* Closes the socket and frees it at the end of the iteration (an addition to the upstream API). */
+/* Closes the socket and frees it at the end of the iteration (an addition to the upstream API); safe in callbacks. */
 void us_udp_socket_close(struct us_udp_socket_t *s);
 /* The user pointer given at creation. */
 void *us_udp_socket_user(struct us_udp_socket_t *s);
-/* Connects (binds the default peer of) the socket to hostname and port; 0 on success, -1 on failure. */
+/* Connects the socket to hostname and port: sends with a NULL peer go there, and only it is heard from;
+ * NULL hostname dissolves the association. 0 on success, -1 on failure. */
 int us_udp_socket_bind(struct us_udp_socket_t *s, const char *hostname, unsigned int port);
 /* The local port the socket is bound to, or -1. */
 int us_udp_socket_bound_port(struct us_udp_socket_t *s);
-/* Receives a batch into buf; returns how many datagrams, 0 when none are waiting, -1 on error. */
+/* Receives one batch into buf; returns how many datagrams, 0 when none are waiting, -1 on error (errno). */
 int us_udp_socket_receive(struct us_udp_socket_t *s, struct us_udp_packet_buffer_t *buf);
-/* Sends the first num datagrams of buf; returns how many went out (drain_cb follows when it was fewer). */
+/* Sends the first num datagrams of buf without blocking; returns how many went out, drain_cb following when it
+ * was fewer (retry the rest from there), or -1 (errno) when the first one failed for a reason other than a full
+ * buffer. */
 int us_udp_socket_send(struct us_udp_socket_t *s, struct us_udp_packet_buffer_t *buf, int num);
+/* The payload of slot index (LIBUS_UDP_MAX_SIZE bytes of room). */
 char *us_udp_packet_buffer_payload(struct us_udp_packet_buffer_t *buf, int index);
+/* The length of the datagram in slot index (received, or set for sending). */
 int us_udp_packet_buffer_payload_length(struct us_udp_packet_buffer_t *buf, int index);
+/* The peer of slot index: a struct sockaddr_storage holding a sockaddr_in or sockaddr_in6. */
 char *us_udp_packet_buffer_peer(struct us_udp_packet_buffer_t *buf, int index);
+/* The destination address of received datagram index into ip (4 or 16 bytes, room for 16); its length, 0 if
+ * unknown. An IPv4 datagram on a dual-stack socket gives the 4-byte form. */
 int us_udp_packet_buffer_local_ip(struct us_udp_packet_buffer_t *buf, int index, char *ip);
+/* The ECN bits (0 to 3) of received datagram index; 0 when unknown. */
 int us_udp_packet_buffer_ecn(struct us_udp_packet_buffer_t *buf, int index);
-/* Sets datagram index of a send batch: length bytes of payload to the peer_addr sockaddr. */
+/* Sets slot index of a send batch: copies length bytes of payload to offset in the slot (the datagram is then its
+ * first offset + length bytes), addressed to peer_addr (a sockaddr_in or sockaddr_in6, told apart by its family;
+ * NULL: the connected peer). An IPv4 peer on a dual-stack socket is sent to as IPv4-mapped IPv6. */
 void us_udp_buffer_set_packet_payload(struct us_udp_packet_buffer_t *send_buf, int index, int offset, void *payload,
                                       int length, void *peer_addr);
 
