@@ -30,6 +30,9 @@ struct us_poll_t {
     int reserved2;
 };
 
+/* Handles a ready socket poll (plain, listen, connecting) */
+void us_internal_dispatch_socket(struct us_poll_t *p, int error, int events);
+
 /* Calls the right handler for a ready poll: sockets, listen and connecting sockets, callback and UDP polls
  * (the latter two call the us_poll_callback_t at the start of their ext). */
 void us_internal_dispatch_ready_poll(struct us_poll_t *p, int error, int events);
@@ -42,6 +45,7 @@ struct us_timer_t {
     void (*cb)(struct us_timer_t *t);
     struct us_loop_t *loop;
     int closed;
+    int repeat_ms;                                   /* 0: one-shot (disarms itself after firing) */
 };
 
 /* ------------------------------------------------------------------ sockets */
@@ -82,6 +86,7 @@ struct us_socket_context_t {
     alignas(LIBUS_EXT_ALIGNMENT) struct us_loop_t *loop;
     unsigned short timestamp;      /* advanced by the sweep, one tick per LIBUS_TIMEOUT_GRANULARITY s */
     unsigned short long_timestamp; /* one tick per minute */
+    unsigned int global_tick;      /* sweeps since creation; timestamp = tick % 240, long = tick / 15 % 240 */
     int ext_size;
     struct us_socket_t *head_sockets;
     struct us_listen_socket_t *head_listen_sockets;
@@ -129,6 +134,7 @@ struct us_internal_loop_data_t {
     int free_later_count, free_later_capacity;
     long long iteration_nr;
     int sweeping;                         /* the sweep is running */
+    int running;                          /* inside us_loop_run: frees are deferred to the post step */
 };
 
 #define US_MAX_READY_POLLS 1024
@@ -144,6 +150,24 @@ struct us_loop_t {
 #endif
 };
 
+/* ------------------------------------------------------------------ eventing backend (eventing/epoll.c) */
+/* The backend owns loop->fd, the polls' registration, timers (one timerfd each) and the wakeup eventfd. */
+
+/* Opens the backend's descriptor (loop->fd); -1 on failure. */
+int us_internal_backend_open(struct us_loop_t *loop);
+/* Closes loop->fd. */
+void us_internal_backend_close(struct us_loop_t *loop);
+/* Blocks until at least one poll is ready; fills the ready list and returns how many (0 on error/EINTR). */
+int us_internal_backend_wait(struct us_loop_t *loop);
+/* The i-th ready poll of the last wait (NULL if it was stopped since), its error flag and ready events. */
+struct us_poll_t *us_internal_backend_ready(struct us_loop_t *loop, int i, int *error, int *events);
+/* A started, fallthrough poll on an eventfd that calls loop->data.wakeup_cb; NULL on failure. */
+struct us_poll_t *us_internal_create_wakeup_poll(struct us_loop_t *loop);
+/* Stops, closes and frees the wakeup poll. */
+void us_internal_free_wakeup_poll(struct us_loop_t *loop, struct us_poll_t *p);
+/* Frees a timer at once (loop teardown only). */
+void us_internal_timer_free_now(struct us_timer_t *t);
+
 /* Frees memory after the current iteration (at once when the loop is not running). */
 void us_internal_loop_free_later(struct us_loop_t *loop, void *memory);
 void us_internal_loop_link(struct us_loop_t *loop, struct us_socket_context_t *context);
@@ -155,6 +179,8 @@ void us_internal_free_closed_sockets(struct us_loop_t *loop);
 /* Runs before / after each iteration's event dispatch (low-prio queue, user pre/post, frees). */
 void us_internal_loop_pre(struct us_loop_t *loop);
 void us_internal_loop_post(struct us_loop_t *loop);
+/* Gives parked low-priority sockets their readable turn, within the iteration's budget. */
+void us_internal_handle_low_prio(struct us_loop_t *loop);
 /* Plain socket close used by the TLS layer too. */
 struct us_socket_t *us_internal_socket_close(struct us_socket_t *s, int code, void *reason);
 
