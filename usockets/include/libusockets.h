@@ -315,6 +315,30 @@ int us_udp_packet_buffer_ecn(struct us_udp_packet_buffer_t *buf, int index);
 void us_udp_buffer_set_packet_payload(struct us_udp_packet_buffer_t *send_buf, int index, int offset, void *payload,
                                       int length, void *peer_addr);
 
+/* ---------------------------------------------------------------- TLS extensions (usockets4j, not upstream) */
+/*
+ * Available when built with TLS (not under LIBUS_NO_SSL). The socket functions take a socket of a TLS context only.
+ * A socket closed because of a TLS failure (handshake refused, garbage, bad record) gets on_close with code
+ * LIBUS_SOCKET_CLOSE_CODE_SSL_ERROR and reason pointing at a NUL-terminated OpenSSL reason, valid during the call.
+ * A TLS write refused before the handshake finished returns 0, and on_writable follows once it finishes.
+ */
+#ifndef LIBUS_NO_SSL
+#define LIBUS_SOCKET_CLOSE_CODE_SSL_ERROR 1
+/* Copies why this thread's last TLS context creation (or add_server_name) failed into buf (NUL-terminated, cut to
+ * length); returns the reason's full length, 0 when the last one succeeded. E.g. "cert.pem: No such file or
+ * directory", "key.pem: bad decrypt" (wrong passphrase), "key.pem: key values mismatch". */
+int us_ssl_last_error_string(char *buf, int length);
+/* The negotiated protocol version ("TLSv1.3", "TLSv1.2"), or NULL before the handshake finished. */
+const char *us_socket_ssl_protocol(struct us_socket_t *s);
+/* The negotiated cipher suite's name ("TLS_AES_256_GCM_SHA384"), or NULL before the handshake finished. */
+const char *us_socket_ssl_cipher(struct us_socket_t *s);
+/* The SNI host name (received by a server, sent by a client), or NULL. */
+const char *us_socket_ssl_server_name(struct us_socket_t *s);
+/* The peer certificate's subject (RFC 2253, "CN=client,O=test") into buf (NUL-terminated, cut to length); returns
+ * its full length, or -1 when the peer sent no certificate. */
+int us_socket_ssl_peer_subject(struct us_socket_t *s, char *buf, int length);
+#endif
+
 #ifdef __cplusplus
 }
 #endif
