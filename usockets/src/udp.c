@@ -51,6 +51,9 @@ struct us_udp_socket_t {
     void (*data_cb)(struct us_udp_socket_t *, struct us_udp_packet_buffer_t *, int);
     void (*drain_cb)(struct us_udp_socket_t *);
     void *user;
+    struct sockaddr_storage local; /* the address bound at creation (the port the kernel picked included) */
+    socklen_t local_length;
+    int port;     /* its port */
     int family;   /* AF_INET or AF_INET6 */
     int owns_buf; /* buf was created for this socket and is freed with it */
     int closed;
@@ -353,6 +356,10 @@ struct us_udp_socket_t *us_create_udp_socket(struct us_loop_t *loop, struct us_u
     s->drain_cb = drain_cb;
     s->user = user;
     s->family = family;
+    s->local_length = sizeof(s->local);
+    if (getsockname(fd, (struct sockaddr *) &s->local, &s->local_length) == 0) {
+        s->port = us_udp_socket_bound_port(s);
+    }
     us_poll_start(&s->p, loop, LIBUS_SOCKET_READABLE);
     if (!s->p.started) {
         close(fd);
@@ -393,7 +400,14 @@ int us_udp_socket_bind(struct us_udp_socket_t *s, const char *hostname, unsigned
     }
     if (!hostname) {
         struct sockaddr unspec = {.sa_family = AF_UNSPEC};
-        return connect(s->p.fd, &unspec, sizeof(unspec)) == 0 ? 0 : -1;
+        if (connect(s->p.fd, &unspec, sizeof(unspec)) != 0) {
+            return -1;
+        }
+        /* Linux forgets a kernel-picked port on disconnect (bind did not lock it): take the address back. */
+        if (us_udp_socket_bound_port(s) != s->port) {
+            return bind(s->p.fd, (struct sockaddr *) &s->local, s->local_length) == 0 ? 0 : -1;
+        }
+        return 0;
     }
     char service[8];
     snprintf(service, sizeof(service), "%u", port);
