@@ -1,0 +1,112 @@
+/*
+ * jni_loop.c: natives of the loop family (Natives.loop*) and the loop's three trampolines
+ * (wakeup, pre, post), each calling one LoopCore method.
+ */
+#include <string.h>
+
+#include "jni_util.h"
+
+static void usj_on_wakeup(struct us_loop_t *loop) {
+    struct usj_loop_state *st = usj_state(loop);
+    JNIEnv *env = st->env;
+    if (env == NULL) {
+        return;
+    }
+    (*env)->CallVoidMethod(env, st->core, usj_ids.core_on_wakeup);
+    usj_after_upcall(env);
+}
+
+static void usj_on_pre(struct us_loop_t *loop) {
+    struct usj_loop_state *st = usj_state(loop);
+    JNIEnv *env = st->env;
+    if (env == NULL) {
+        return;
+    }
+    (*env)->CallVoidMethod(env, st->core, usj_ids.core_on_pre);
+    usj_after_upcall(env);
+}
+
+static void usj_on_post(struct us_loop_t *loop) {
+    struct usj_loop_state *st = usj_state(loop);
+    JNIEnv *env = st->env;
+    if (env == NULL) {
+        return;
+    }
+    (*env)->CallVoidMethod(env, st->core, usj_ids.core_on_post);
+    usj_after_upcall(env);
+}
+
+/* long loopCreate(Object core), core being a LoopCore: a new loop whose upcalls go to core; 0 when it cannot be created. */
+static jlong usj_loop_create(JNIEnv *env, jclass cls, jobject core) {
+    (void)cls;
+    struct us_loop_t *loop =
+        us_create_loop(NULL, usj_on_wakeup, usj_on_pre, usj_on_post, (unsigned int)sizeof(struct usj_loop_state));
+    if (loop == NULL) {
+        return 0;
+    }
+    struct usj_loop_state *st = usj_state(loop);
+    memset(st, 0, sizeof(*st));
+    if ((*env)->GetJavaVM(env, &st->vm) != JNI_OK) {
+        us_loop_free(loop);
+        return 0;
+    }
+    st->core = (*env)->NewGlobalRef(env, core);
+    if (st->core == NULL) {
+        us_loop_free(loop);
+        return 0;
+    }
+    return usj_to_handle(loop);
+}
+
+/* void loopFree(long loop): frees a loop that is not running, and the shim's references. */
+static void usj_loop_free(JNIEnv *env, jclass cls, jlong handle) {
+    (void)cls;
+    struct us_loop_t *loop = USJ_PTR(struct us_loop_t, handle);
+    struct usj_loop_state *st = usj_state(loop);
+    jobject core = st->core;
+    jobject recv = st->recv_buffer;
+    st->env = env;
+    us_loop_free(loop);
+    if (recv != NULL) {
+        (*env)->DeleteGlobalRef(env, recv);
+    }
+    (*env)->DeleteGlobalRef(env, core);
+}
+
+/* void loopRun(long loop): drives the loop on this thread until nothing keeps it alive. */
+static void usj_loop_run(JNIEnv *env, jclass cls, jlong handle) {
+    (void)cls;
+    struct us_loop_t *loop = USJ_PTR(struct us_loop_t, handle);
+    struct usj_loop_state *st = usj_state(loop);
+    JNIEnv *outer = st->env;
+    st->env = env;
+    us_loop_run(loop);
+    st->env = outer;
+}
+
+/* void loopWakeup(long loop): thread-safe; the loop calls LoopCore.onWakeup soon. */
+static void usj_loop_wakeup(JNIEnv *env, jclass cls, jlong handle) {
+    (void)env;
+    (void)cls;
+    us_wakeup_loop(USJ_PTR(struct us_loop_t, handle));
+}
+
+/* long loopIteration(long loop): iterations completed so far. */
+static jlong usj_loop_iteration(JNIEnv *env, jclass cls, jlong handle) {
+    (void)env;
+    (void)cls;
+    return (jlong)us_loop_iteration_number(USJ_PTR(struct us_loop_t, handle));
+}
+
+static const JNINativeMethod usj_loop_methods[] = {
+    {"loopCreate", "(Ljava/lang/Object;)J", (void *)usj_loop_create},
+    {"loopFree", "(J)V", (void *)usj_loop_free},
+    {"loopRun", "(J)V", (void *)usj_loop_run},
+    {"loopWakeup", "(J)V", (void *)usj_loop_wakeup},
+    {"loopIteration", "(J)J", (void *)usj_loop_iteration},
+};
+
+int usj_register_loop(JNIEnv *env, jclass natives) {
+    jint n = (jint)(sizeof(usj_loop_methods) / sizeof(usj_loop_methods[0]));
+    return (*env)->RegisterNatives(env, natives, usj_loop_methods, n) == JNI_OK ? 0 : -1;
+}

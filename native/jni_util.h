@@ -1,0 +1,84 @@
+/*
+ * jni_util.h: what every file of the JNI shim shares.
+ *
+ * Conventions (read before adding a jni_<family>.c):
+ * - Natives are static methods of org.usockets4j.internal.Natives taking and returning primitives
+ *   (long handles, int slots, offsets, lengths). Each jni_<family>.c keeps a static JNINativeMethod
+ *   table and one usj_register_<family>() that JNI_OnLoad (jni_onload.c) calls; add yours to the
+ *   list there. Errors come back as negative codes (or 0 handles); Java builds the exceptions.
+ * - Java checks closed/thread state before every native call, so a handle reaching C is live.
+ * - A loop's ext is a struct usj_loop_state. Every native that can make the core call back
+ *   (run, close of sockets, ...) sets st->env to its own env first: callbacks use st->env and never
+ *   attach or look anything up.
+ * - A timer's (later a socket's, context's) ext is a struct usj_slot_ext: the slot and generation of
+ *   the Java wrapper in a table owned by the loop's LoopCore. No global reference per object.
+ * - One trampoline per callback kind calls one LoopCore method with primitives only, then
+ *   usj_after_upcall() as a backstop for a Java exception that escaped the dispatcher.
+ * - Classes and method IDs are cached once in usj_ids by JNI_OnLoad; never FindClass/GetMethodID
+ *   on a hot path.
+ */
+#ifndef USJ_JNI_UTIL_H
+#define USJ_JNI_UTIL_H
+
+#include <jni.h>
+#include <stdint.h>
+
+#include "libusockets.h"
+
+#define USJ_EXPORT __attribute__((visibility("default")))
+#define USJ_JNI_VERSION JNI_VERSION_1_8
+
+/* Binary names of the Java classes the shim talks to. */
+#define USJ_NATIVES_CLASS "org/usockets4j/internal/Natives"
+#define USJ_LOOPCORE_CLASS "org/usockets4j/LoopCore"
+
+/* The shim's per-loop state, kept in the loop's ext area. */
+struct usj_loop_state {
+    JavaVM *vm;          /* the VM that created the loop */
+    JNIEnv *env;         /* env of the thread inside a native that may call back (run, close...), else NULL */
+    jobject core;        /* global ref: the loop's org.usockets4j.LoopCore, target of every upcall */
+    jobject recv_buffer; /* global ref: direct ByteBuffer over the loop's receive area (socket layer), or NULL */
+};
+
+/* The ext area of a timer, socket or context: where its Java wrapper sits in the loop's slot table. */
+struct usj_slot_ext {
+    jint slot;
+    jint generation;
+};
+
+/* Class references (global) and method IDs cached by JNI_OnLoad. */
+struct usj_ids {
+    jclass natives;
+    jclass loop_core;
+    jmethodID core_on_wakeup; /* void onWakeup() */
+    jmethodID core_on_pre;    /* void onPre() */
+    jmethodID core_on_post;   /* void onPost() */
+    jmethodID core_on_timer;  /* void onTimer(int slot, int generation) */
+};
+
+extern struct usj_ids usj_ids;
+
+/* Registration entry points of each family, called by JNI_OnLoad; 0 on success. */
+int usj_register_loop(JNIEnv *env, jclass natives);
+int usj_register_timer(JNIEnv *env, jclass natives);
+
+/* Handles cross the JNI boundary as jlong. */
+static inline jlong usj_to_handle(const void *p) {
+    return (jlong)(intptr_t)p;
+}
+#define USJ_PTR(type, handle) ((type *)(intptr_t)(handle))
+
+/* The shim's state of a loop. */
+static inline struct usj_loop_state *usj_state(struct us_loop_t *loop) {
+    return (struct usj_loop_state *)us_loop_ext(loop);
+}
+
+/* Backstop after every upcall: the dispatcher catches everything, but a pending exception must
+ * never travel on into the C core (or into the next JNI call), so it is cleared here. */
+static inline void usj_after_upcall(JNIEnv *env) {
+    if ((*env)->ExceptionCheck(env)) {
+        (*env)->ExceptionClear(env);
+    }
+}
+
+#endif
