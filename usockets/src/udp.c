@@ -269,12 +269,15 @@ static int open_for_host(const char *host, unsigned short port, int *family) {
         return -1;
     }
     int fd = -1;
-    for (struct addrinfo *a = result; a && fd < 0; a = a->ai_next) {
-        if (a->ai_family != AF_INET && a->ai_family != AF_INET6) {
-            continue;
+    /* IPv6 addresses first, as the listen sockets do: "localhost" binds ::1 */
+    const int families[2] = {AF_INET6, AF_INET};
+    for (int f = 0; f < 2 && fd < 0; f++) {
+        for (struct addrinfo *a = result; a && fd < 0; a = a->ai_next) {
+            if (a->ai_family == families[f]) {
+                fd = open_bound(a->ai_family, a->ai_addr, a->ai_addrlen);
+                *family = a->ai_family;
+            }
         }
-        fd = open_bound(a->ai_family, a->ai_addr, a->ai_addrlen);
-        *family = a->ai_family;
     }
     freeaddrinfo(result);
     return fd;
