@@ -286,8 +286,11 @@ static int open_for_host(const char *host, unsigned short port, int *family) {
 static void udp_receive_ready(struct us_udp_socket_t *s) {
     for (int batch = 0; batch < US_UDP_MAX_BATCHES_PER_EVENT && !s->closed; batch++) {
         int n = us_udp_socket_receive(s, s->buf);
-        if (n <= 0) {
-            return; /* EAGAIN (0) or an error the receive already cleared (-1) */
+        if (n == 0) {
+            return; /* EAGAIN: drained */
+        }
+        if (n < 0) {
+            continue; /* a reported (and so cleared) ICMP error: datagrams may still wait behind it */
         }
         if (s->data_cb) {
             s->data_cb(s, s->buf, n);
