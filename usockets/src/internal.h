@@ -58,8 +58,15 @@ enum {
     US_SOCKET_LOW_PRIO = 8,     /* parked on the loop's low-priority queue */
     US_SOCKET_LISTEN = 16,      /* this is the s of a us_listen_socket_t */
     US_SOCKET_READ_SHUT = 32,   /* shutdown_read: reads stopped */
-    US_SOCKET_CORKED = 64       /* msg_more was asked and not flushed */
+    US_SOCKET_CORKED = 64,      /* msg_more was asked and not flushed */
+    US_SOCKET_LOW_PRIO_TURN = 128 /* just released from the low-prio queue: its next read skips the budget */
 };
+
+/* The ext area of a plain socket starts at US_ALIGN_UP(sizeof(struct us_socket_t)) and holds ext_size bytes.
+ * A layer that embeds the plain socket first in a bigger struct X (TLS) asks the plain functions for
+ * US_SOCKET_EMBED_EXT(sizeof(X), user_ext) bytes and finds the user's ext at US_EXT_AFTER(s, sizeof(X)). */
+#define US_SOCKET_EMBED_EXT(outer_size, user_ext) \
+    ((int) (US_ALIGN_UP(outer_size) - US_ALIGN_UP(sizeof(struct us_socket_t)) + (size_t) (user_ext)))
 
 struct us_internal_connecting_t; /* pending name resolution / multi-address connect; owned by the TCP layer */
 
@@ -78,7 +85,22 @@ struct us_socket_t {
 struct us_listen_socket_t {
     alignas(LIBUS_EXT_ALIGNMENT) struct us_socket_t s;
     unsigned int socket_ext_size; /* ext size of each accepted socket */
+    int accept_paused;            /* accept hit EMFILE/ENFILE: not reading until the retry timer or the sweep */
 };
+
+/* Allocates a plain socket on fd of the given poll kind, linked into context, poll not started; NULL on failure. */
+struct us_socket_t *us_internal_create_socket(struct us_socket_context_t *context, LIBUS_SOCKET_DESCRIPTOR fd,
+                                              unsigned int ext_size, int kind);
+/* Accepts on a readable listen socket until EAGAIN (or EMFILE: pauses, see us_internal_resume_accepts). */
+void us_internal_accept(struct us_listen_socket_t *ls);
+/* Re-enables listen sockets paused by descriptor exhaustion. */
+void us_internal_resume_accepts(struct us_loop_t *loop);
+/* A connecting socket's poll is ready: DNS done, connect done or failed (next address, on_connect_error). */
+void us_internal_connect_ready(struct us_socket_t *s, int error);
+/* Frees a socket's pending-connect state (cancelling DNS, closing its eventfd; s->p.fd becomes -1 then). */
+void us_internal_connecting_free(struct us_socket_t *s);
+/* Common close: unlink, stop, close fd (RST if code), closed list; on_close only when notify. */
+struct us_socket_t *us_internal_socket_close_notify(struct us_socket_t *s, int code, void *reason, int notify);
 
 /* ------------------------------------------------------------------ contexts */
 
@@ -133,6 +155,8 @@ struct us_internal_loop_data_t {
     void **free_later;                    /* other memory freed after the iteration (timers, polls, UDP) */
     int free_later_count, free_later_capacity;
     long long iteration_nr;
+    int last_write_failed;                /* a write of this iteration did not go out whole */
+    struct us_timer_t *accept_timer;      /* retries paused accepts (created with the first listen socket) */
     int sweeping;                         /* the sweep is running */
     int running;                          /* inside us_loop_run: frees are deferred to the post step */
 };
@@ -181,6 +205,10 @@ void us_internal_loop_pre(struct us_loop_t *loop);
 void us_internal_loop_post(struct us_loop_t *loop);
 /* Gives parked low-priority sockets their readable turn, within the iteration's budget. */
 void us_internal_handle_low_prio(struct us_loop_t *loop);
+/* Parks s on the loop's low-prio queue: unlinked from its context, not read until its turn (flag LOW_PRIO). */
+void us_internal_low_prio_park(struct us_loop_t *loop, struct us_socket_t *s);
+/* Takes a parked s off the queue (it is not linked anywhere afterwards; the caller links or closes it). */
+void us_internal_low_prio_remove(struct us_loop_t *loop, struct us_socket_t *s);
 /* Plain socket close used by the TLS layer too. */
 struct us_socket_t *us_internal_socket_close(struct us_socket_t *s, int code, void *reason);
 

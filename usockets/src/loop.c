@@ -4,6 +4,10 @@
  */
 #include "internal.h"
 
+#include "bsd.h"
+
+#include <errno.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +60,9 @@ void us_loop_free(struct us_loop_t *loop) {
     us_internal_free_loop_ssl_data(loop);
 #endif
     us_internal_timer_free_now(loop->data.sweep_timer);
+    if (loop->data.accept_timer) {
+        us_internal_timer_free_now(loop->data.accept_timer);
+    }
     us_internal_free_wakeup_poll(loop, loop->data.wakeup_poll);
     us_internal_backend_close(loop);
     free(loop->data.free_later);
@@ -177,6 +184,7 @@ void us_internal_timer_sweep(struct us_loop_t *loop) {
         }
     }
     d->sweeping = 0;
+    us_internal_resume_accepts(loop); /* a fallback for listen sockets paused by EMFILE */
 }
 
 /* ------------------------------------------------------------------ iteration */
@@ -233,14 +241,117 @@ void us_loop_run(struct us_loop_t *loop) {
     loop->data.running = 0;
 }
 
-/* ------------------------------------------------------------------ sockets (TCP lands next) */
+/* ------------------------------------------------------------------ sockets */
+
+static struct us_socket_t *on_readable(struct us_loop_t *loop, struct us_socket_t *s) {
+    struct us_socket_context_t *context = s->context;
+    /* Low-priority sockets (TLS handshakes) get a budget per iteration; the rest wait their turn. */
+    if (context->is_low_prio && context->is_low_prio(s)) {
+        if (s->flags & US_SOCKET_LOW_PRIO_TURN) {
+            s->flags &= (unsigned char) ~US_SOCKET_LOW_PRIO_TURN;
+        } else if (loop->data.low_prio_budget > 0) {
+            loop->data.low_prio_budget--;
+        } else {
+            us_internal_low_prio_park(loop, s);
+            return NULL;
+        }
+    }
+    char *buf = loop->data.recv_buf + LIBUS_RECV_BUFFER_PADDING;
+    ssize_t n = bsd_recv(s->p.fd, buf, LIBUS_RECV_BUFFER_LENGTH);
+    if (n > 0) {
+        return context->on_data ? context->on_data(s, buf, (int) n) : s;
+    }
+    if (n == 0) {
+        if (s->flags & US_SOCKET_SHUT_DOWN) {
+            return us_internal_socket_close(s, 0, NULL); /* both directions done */
+        }
+        us_poll_change(&s->p, loop, us_poll_events(&s->p) & LIBUS_SOCKET_WRITABLE);
+        if (!context->on_end) {
+            return us_internal_socket_close(s, 0, NULL);
+        }
+        return context->on_end(s); /* half-open until the callback closes or shuts down */
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        return us_internal_socket_close(s, 0, NULL);
+    }
+    return s;
+}
 
 void us_internal_dispatch_socket(struct us_poll_t *p, int error, int events) {
-    (void) p;
-    (void) error;
-    (void) events;
+    struct us_socket_t *s = (struct us_socket_t *) p;
+    events &= us_poll_events(p);
+    if (p->kind == POLL_TYPE_SEMI_SOCKET) {
+        if (s->flags & US_SOCKET_LISTEN) {
+            if (events & LIBUS_SOCKET_READABLE) {
+                us_internal_accept((struct us_listen_socket_t *) s);
+            }
+        } else {
+            us_internal_connect_ready(s, error);
+        }
+        return;
+    }
+    struct us_loop_t *loop = s->context->loop;
+    if ((events & LIBUS_SOCKET_WRITABLE) && !error) {
+        loop->data.last_write_failed = 0;
+        if (s->context->on_writable) {
+            s = s->context->on_writable(s);
+        }
+        if (!s || (s->flags & US_SOCKET_CLOSED)) {
+            return;
+        }
+        if (!loop->data.last_write_failed || (s->flags & US_SOCKET_SHUT_DOWN)) {
+            us_poll_change(&s->p, loop, us_poll_events(&s->p) & LIBUS_SOCKET_READABLE);
+        }
+    }
+    if (events & LIBUS_SOCKET_READABLE) {
+        s = on_readable(loop, s);
+        if (!s || (s->flags & US_SOCKET_CLOSED)) {
+            return;
+        }
+    }
+    if (error) {
+        us_internal_socket_close(s, 0, NULL); /* EPOLLERR / EPOLLHUP */
+    }
+}
+
+/* ------------------------------------------------------------------ low-priority queue */
+
+void us_internal_low_prio_park(struct us_loop_t *loop, struct us_socket_t *s) {
+    us_poll_change(&s->p, loop, us_poll_events(&s->p) & LIBUS_SOCKET_WRITABLE);
+    us_internal_socket_context_unlink_socket(s->context, s);
+    s->flags |= US_SOCKET_LOW_PRIO;
+    s->next = NULL;
+    s->prev = loop->data.low_prio_tail;
+    if (loop->data.low_prio_tail) {
+        loop->data.low_prio_tail->next = s;
+    } else {
+        loop->data.low_prio_head = s;
+    }
+    loop->data.low_prio_tail = s;
+}
+
+void us_internal_low_prio_remove(struct us_loop_t *loop, struct us_socket_t *s) {
+    if (s->prev) {
+        s->prev->next = s->next;
+    } else {
+        loop->data.low_prio_head = s->next;
+    }
+    if (s->next) {
+        s->next->prev = s->prev;
+    } else {
+        loop->data.low_prio_tail = s->prev;
+    }
+    s->prev = s->next = NULL;
+    s->flags &= (unsigned char) ~US_SOCKET_LOW_PRIO;
 }
 
 void us_internal_handle_low_prio(struct us_loop_t *loop) {
-    (void) loop;
+    while (loop->data.low_prio_head && loop->data.low_prio_budget > 0) {
+        struct us_socket_t *s = loop->data.low_prio_head;
+        us_internal_low_prio_remove(loop, s);
+        us_internal_socket_context_link_socket(s->context, s);
+        s->flags |= US_SOCKET_LOW_PRIO_TURN;
+        us_poll_change(&s->p, loop, us_poll_events(&s->p) | LIBUS_SOCKET_READABLE);
+        loop->data.low_prio_budget--;
+    }
 }
