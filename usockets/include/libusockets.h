@@ -277,7 +277,8 @@ struct us_udp_packet_buffer_t *us_create_udp_packet_buffer(void);
 /* Frees a buffer no socket uses any more (an addition to the upstream API, which never frees them). */
 void us_udp_packet_buffer_free(struct us_udp_packet_buffer_t *buf);
 /* A non-blocking UDP socket bound to host (NULL: every interface, IPv6 and IPv4) and port (0: the kernel picks),
- * receiving into buf (NULL: a buffer of its own) and calling data_cb with each batch; NULL on failure. */
+ * receiving into buf (NULL: a buffer of its own) and calling data_cb with each batch; it keeps the loop running
+ * until closed. NULL on failure (errno). */
 struct us_udp_socket_t *us_create_udp_socket(struct us_loop_t *loop, struct us_udp_packet_buffer_t *buf,
                                              void (*data_cb)(struct us_udp_socket_t *s,
                                                              struct us_udp_packet_buffer_t *buf, int num),
@@ -288,7 +289,7 @@ void us_udp_socket_close(struct us_udp_socket_t *s);
 /* The user pointer given at creation. */
 void *us_udp_socket_user(struct us_udp_socket_t *s);
 /* Connects the socket to hostname and port: sends with a NULL peer go there, and only it is heard from;
- * NULL hostname dissolves the association. 0 on success, -1 on failure. */
+ * NULL hostname dissolves the association. 0 on success, -1 on failure (errno). */
 int us_udp_socket_bind(struct us_udp_socket_t *s, const char *hostname, unsigned int port);
 /* The local port the socket is bound to, or -1. */
 int us_udp_socket_bound_port(struct us_udp_socket_t *s);

@@ -265,10 +265,15 @@ static int open_for_host(const char *host, unsigned short port, int *family) {
     snprintf(service, sizeof(service), "%u", (unsigned int) port);
     struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_DGRAM};
     struct addrinfo *result;
-    if (getaddrinfo(host, service, &hints, &result) != 0) {
+    int rc = getaddrinfo(host, service, &hints, &result);
+    if (rc != 0) {
+        if (rc != EAI_SYSTEM) {
+            errno = EADDRNOTAVAIL; /* not an address (or name) of this machine */
+        }
         return -1;
     }
     int fd = -1;
+    errno = EAFNOSUPPORT; /* unless an attempt below says otherwise */
     /* IPv6 addresses first, as the listen sockets do: "localhost" binds ::1 */
     const int families[2] = {AF_INET6, AF_INET};
     for (int f = 0; f < 2 && fd < 0; f++) {
@@ -329,29 +334,24 @@ struct us_udp_socket_t *us_create_udp_socket(struct us_loop_t *loop, struct us_u
                                                              struct us_udp_packet_buffer_t *buf, int num),
                                              void (*drain_cb)(struct us_udp_socket_t *s), const char *host,
                                              unsigned short port, void *user) {
-    struct us_udp_socket_t *s = aligned_alloc(LIBUS_EXT_ALIGNMENT, US_ALIGN_UP(sizeof(struct us_udp_socket_t)));
-    if (!s) {
-        return NULL;
-    }
-    memset(s, 0, sizeof(*s));
-    int owns_buf = 0;
-    if (!buf) {
-        buf = us_create_udp_packet_buffer();
-        if (!buf) {
-            free(s);
-            return NULL;
-        }
-        owns_buf = 1;
-    }
     int family = AF_UNSPEC;
     int fd = open_for_host(host, port, &family);
     if (fd < 0) {
-        if (owns_buf) {
-            us_udp_packet_buffer_free(buf);
-        }
+        return NULL; /* errno tells why */
+    }
+    struct us_udp_socket_t *s = aligned_alloc(LIBUS_EXT_ALIGNMENT, US_ALIGN_UP(sizeof(struct us_udp_socket_t)));
+    int owns_buf = 0;
+    if (s && !buf) {
+        buf = us_create_udp_packet_buffer();
+        owns_buf = 1;
+    }
+    if (!s || !buf) {
+        close(fd);
         free(s);
+        errno = ENOMEM;
         return NULL;
     }
+    memset(s, 0, sizeof(*s));
     s->p.fallthrough = 0; /* an open UDP socket keeps the loop running */
     us_poll_init(&s->p, fd, POLL_TYPE_UDP);
     s->dispatch = udp_dispatch;
@@ -366,13 +366,16 @@ struct us_udp_socket_t *us_create_udp_socket(struct us_loop_t *loop, struct us_u
     if (getsockname(fd, (struct sockaddr *) &s->local, &s->local_length) == 0) {
         s->port = us_udp_socket_bound_port(s);
     }
+    errno = 0;
     us_poll_start(&s->p, loop, LIBUS_SOCKET_READABLE);
     if (!s->p.started) {
+        int saved = errno ? errno : ENOMEM;
         close(fd);
         if (owns_buf) {
             us_udp_packet_buffer_free(buf);
         }
         free(s);
+        errno = saved;
         return NULL;
     }
     return s;
@@ -399,9 +402,10 @@ void *us_udp_socket_user(struct us_udp_socket_t *s) {
 }
 
 /* Connects the socket to hostname:port (the default peer for NULL-peer sends, and the only one it hears from);
- * NULL hostname dissolves the association; 0 on success, -1 on failure. */
+ * NULL hostname dissolves the association; 0 on success, -1 on failure (errno). */
 int us_udp_socket_bind(struct us_udp_socket_t *s, const char *hostname, unsigned int port) {
     if (s->closed || port > 65535) {
+        errno = s->closed ? EBADF : EINVAL;
         return -1;
     }
     if (!hostname) {
@@ -425,7 +429,11 @@ int us_udp_socket_bind(struct us_udp_socket_t *s, const char *hostname, unsigned
         hints.ai_family = AF_INET6;
     }
     struct addrinfo *result;
-    if (getaddrinfo(hostname, service, &hints, &result) != 0) {
+    int gai = getaddrinfo(hostname, service, &hints, &result);
+    if (gai != 0) {
+        if (gai != EAI_SYSTEM) {
+            errno = EADDRNOTAVAIL;
+        }
         return -1;
     }
     int rc = -1;

@@ -78,6 +78,7 @@ int main(void) {
                                 (unsigned short) us_udp_socket_bound_port(a), NULL));
     CHECK_EQ(errno, EADDRINUSE);
     CHECK(!us_create_udp_socket(st.loop, NULL, on_data, NULL, "192.0.2.1", 0, NULL));
+    CHECK_EQ(errno, EADDRNOTAVAIL);
     us_udp_socket_close(a);
     us_loop_run(st.loop);
 
