@@ -316,6 +316,13 @@ int us_udp_packet_buffer_ecn(struct us_udp_packet_buffer_t *buf, int index);
 void us_udp_buffer_set_packet_payload(struct us_udp_packet_buffer_t *send_buf, int index, int offset, void *payload,
                                       int length, void *peer_addr);
 
+/* ---------------------------------------------------------------- extensions (usockets4j, not upstream) */
+
+/* Stops reading a socket (its writability is watched as before); data and FIN wait in the kernel. */
+void us_socket_pause(int ssl, struct us_socket_t *s);
+/* Reads a paused socket again. */
+void us_socket_resume(int ssl, struct us_socket_t *s);
+
 /* ---------------------------------------------------------------- TLS extensions (usockets4j, not upstream) */
 /*
  * Available when built with TLS (not under LIBUS_NO_SSL). The socket functions take a socket of a TLS context only.
