@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,6 @@ struct us_internal_ssl_loop_data_t {
     struct us_internal_ssl_socket_t *in_owner;
     char *out;                               /* ciphertext produced by the current OpenSSL call */
     int out_length, out_capacity;
-    BIO_METHOD *bio_method;
     char reason[256];                        /* the reason handed to on_close for TLS failures */
 };
 
@@ -216,25 +216,31 @@ static long ssl_bio_ctrl(BIO *bio, int cmd, long num, void *ptr) {
     return cmd == BIO_CTRL_FLUSH ? 1 : 0;
 }
 
+/* One BIO method for the process: OpenSSL has few BIO type indexes, so not one per loop. */
+static BIO_METHOD *us_ssl_bio_method;
+static pthread_once_t us_ssl_bio_once = PTHREAD_ONCE_INIT;
+
+static void ssl_bio_method_init(void) {
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "usockets");
+    if (m) {
+        BIO_meth_set_create(m, ssl_bio_create);
+        BIO_meth_set_destroy(m, ssl_bio_destroy);
+        BIO_meth_set_write(m, ssl_bio_write);
+        BIO_meth_set_read(m, ssl_bio_read);
+        BIO_meth_set_ctrl(m, ssl_bio_ctrl);
+    }
+    ERR_clear_error();
+    us_ssl_bio_method = m;
+}
+
 /* ------------------------------------------------------------------ per-loop data */
 
 void us_internal_init_loop_ssl_data(struct us_loop_t *loop) {
     if (loop->data.ssl_data) {
         return;
     }
-    struct us_internal_ssl_loop_data_t *ld = calloc(1, sizeof(struct us_internal_ssl_loop_data_t));
-    if (!ld) {
-        return;
-    }
-    ld->bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "usockets");
-    if (ld->bio_method) {
-        BIO_meth_set_create(ld->bio_method, ssl_bio_create);
-        BIO_meth_set_destroy(ld->bio_method, ssl_bio_destroy);
-        BIO_meth_set_write(ld->bio_method, ssl_bio_write);
-        BIO_meth_set_read(ld->bio_method, ssl_bio_read);
-        BIO_meth_set_ctrl(ld->bio_method, ssl_bio_ctrl);
-    }
-    loop->data.ssl_data = ld;
+    pthread_once(&us_ssl_bio_once, ssl_bio_method_init);
+    loop->data.ssl_data = calloc(1, sizeof(struct us_internal_ssl_loop_data_t));
 }
 
 void us_internal_free_loop_ssl_data(struct us_loop_t *loop) {
@@ -242,7 +248,6 @@ void us_internal_free_loop_ssl_data(struct us_loop_t *loop) {
     if (!ld) {
         return;
     }
-    BIO_meth_free(ld->bio_method);
     free(ld->recv_buf);
     free(ld->out);
     free(ld);
@@ -341,16 +346,16 @@ static int ssl_check(struct us_internal_ssl_socket_t *s, int r, const char *fall
 /* ------------------------------------------------------------------ the plain context's callbacks */
 
 static SSL *ssl_new_for(struct us_internal_ssl_socket_t *s) {
-    struct us_internal_ssl_loop_data_t *ld = ssl_socket_loop_data(s);
-    if (!ld->bio_method) {
+    if (!ssl_socket_loop_data(s) || !us_ssl_bio_method) {
         return NULL;
     }
     ERR_clear_error();
     SSL *ssl = SSL_new(ssl_ctx_of(s)->ssl_ctx);
     if (!ssl) {
+        ERR_clear_error();
         return NULL;
     }
-    BIO *bio = BIO_new(ld->bio_method);
+    BIO *bio = BIO_new(us_ssl_bio_method);
     if (!bio) {
         SSL_free(ssl);
         return NULL;
@@ -417,11 +422,13 @@ static struct us_socket_t *ssl_on_open(struct us_socket_t *plain, int is_client,
 
 /* The peer sent close_notify: on_end once, or a clean close when we are done too. */
 static struct us_socket_t *ssl_peer_closed(struct us_internal_ssl_socket_t *s) {
-    if (s->flags & US_SSL_SHUT) {
-        return us_internal_socket_close(&s->s, 0, NULL);
-    }
     if (s->flags & US_SSL_END_SIGNALED) {
         return &s->s;
+    }
+    if (s->flags & US_SSL_SHUT) {
+        s->flags |= US_SSL_END_SIGNALED;
+        /* both sides are done; what we still hold goes out first (on_writable closes then) */
+        return s->pending_length ? &s->s : us_internal_socket_close(&s->s, 0, NULL);
     }
     s->flags |= US_SSL_END_SIGNALED;
     struct us_internal_ssl_socket_context_t *ctx = ssl_ctx_of(s);
@@ -538,6 +545,9 @@ static struct us_socket_t *ssl_on_writable(struct us_socket_t *plain) {
     }
     if (s->flags & US_SSL_FIN_PENDING) {
         s->flags &= (unsigned char)~US_SSL_FIN_PENDING;
+        if (s->flags & US_SSL_END_SIGNALED) {
+            return us_internal_socket_close(plain, 0, NULL); /* the peer is done too: close sends our FIN */
+        }
         us_socket_shutdown(0, plain);
     }
     if (!s->ssl || SSL_in_init(s->ssl)) {
@@ -556,6 +566,8 @@ static struct us_socket_t *ssl_on_close(struct us_socket_t *plain, int code, voi
         ld->in_owner = NULL;
         ld->in_length = 0;
     }
+    /* the user's on_close may still ask the session (peer subject, protocol): free it afterwards */
+    struct us_socket_t *r = ctx->on_close ? ctx->on_close(plain, code, reason) : plain;
     if (s->ssl) {
         SSL_free(s->ssl);
         s->ssl = NULL;
@@ -564,7 +576,7 @@ static struct us_socket_t *ssl_on_close(struct us_socket_t *plain, int code, voi
     free(s->pending);
     s->pending = NULL;
     s->pending_length = s->pending_offset = 0;
-    return ctx->on_close ? ctx->on_close(plain, code, reason) : plain;
+    return r;
 }
 
 static struct us_socket_t *ssl_on_end(struct us_socket_t *plain) {
@@ -576,7 +588,7 @@ static struct us_socket_t *ssl_on_end(struct us_socket_t *plain) {
     }
     /* a FIN after close_notify, or without one (treated alike: the peer is done) */
     if (s->flags & US_SSL_END_SIGNALED) {
-        return (s->flags & US_SSL_SHUT) ? us_internal_socket_close(plain, 0, NULL) : plain;
+        return (s->flags & US_SSL_SHUT) && !s->pending_length ? us_internal_socket_close(plain, 0, NULL) : plain;
     }
     s->flags |= US_SSL_END_SIGNALED;
     struct us_internal_ssl_socket_context_t *ctx = ssl_ctx_of(s);
@@ -968,13 +980,15 @@ struct us_socket_t *us_internal_ssl_socket_close(struct us_socket_t *plain, int 
     if (us_socket_is_closed(0, plain)) {
         return plain;
     }
-    if (code == 0 && s->ssl && !SSL_in_init(s->ssl) && !(SSL_get_shutdown(s->ssl) & SSL_SENT_SHUTDOWN) &&
-        !s->pending_length) {
-        /* a clean close says so: close_notify, best effort */
-        ERR_clear_error();
-        SSL_shutdown(s->ssl);
-        ERR_clear_error();
-        ssl_flush(s, 0);
+    if (code == 0 && s->ssl && !SSL_in_init(s->ssl)) {
+        /* a clean close: what is held and close_notify go to the kernel, as far as it takes them now */
+        if (!(SSL_get_shutdown(s->ssl) & SSL_SENT_SHUTDOWN)) {
+            ERR_clear_error();
+            SSL_shutdown(s->ssl);
+            ERR_clear_error();
+            ssl_flush(s, 0);
+        }
+        ssl_send_pending(s);
     }
     return us_internal_socket_close(plain, code, reason);
 }
