@@ -118,7 +118,8 @@ struct us_poll_t *us_poll_resize(struct us_poll_t *p, struct us_loop_t *loop, un
 struct us_timer_t *us_create_timer(struct us_loop_t *loop, int fallthrough, unsigned int ext_size);
 /* The timer's extension area. */
 void *us_timer_ext(struct us_timer_t *timer);
-/* Calls cb after ms, then every repeat_ms (0: once); ms and repeat_ms both 0 disarms. */
+/* Calls cb after ms, then every repeat_ms (0: once); ms and repeat_ms both 0 disarms. A disarmed timer, or a
+ * one-shot that fired and was not set again, no longer keeps us_loop_run going (it stays valid until closed). */
 void us_timer_set(struct us_timer_t *timer, void (*cb)(struct us_timer_t *t), int ms, int repeat_ms);
 /* Disarms and releases the timer (memory freed at the end of the iteration); safe inside its callback. */
 void us_timer_close(struct us_timer_t *timer);
@@ -140,7 +141,7 @@ struct us_socket_context_options_t {
 /* A context (TLS when ssl is 1) with ext_size bytes of extension; NULL when its TLS material cannot be loaded. */
 struct us_socket_context_t *us_create_socket_context(int ssl, struct us_loop_t *loop, int ext_size,
                                                      struct us_socket_context_options_t options);
-/* Frees a context whose sockets are all closed. */
+/* Frees a context whose sockets are all closed (its memory goes at the end of the iteration). */
 void us_socket_context_free(int ssl, struct us_socket_context_t *context);
 /* Closes every socket and listen socket of the context; the context stays valid. */
 void us_socket_context_close(int ssl, struct us_socket_context_t *context);
@@ -168,14 +169,22 @@ void us_socket_context_on_timeout(int ssl, struct us_socket_context_t *context,
                                   struct us_socket_t *(*on_timeout)(struct us_socket_t *s));
 void us_socket_context_on_long_timeout(int ssl, struct us_socket_context_t *context,
                                        struct us_socket_t *(*on_long_timeout)(struct us_socket_t *s));
+/* on_connect_error's code: a positive errno when connecting failed (ECONNREFUSED, ...; with several resolved
+ * addresses, the last one's), or getaddrinfo's EAI_* code (negative on glibc) when the name did not resolve.
+ * The socket is closed right after the callback, without on_close. */
 void us_socket_context_on_connect_error(int ssl, struct us_socket_context_t *context,
                                         struct us_socket_t *(*on_connect_error)(struct us_socket_t *s, int code));
+/* on_end: the peer sent FIN. Reading stops; the socket stays open for writing (half-open) until the callback or
+ * later code closes it or shuts it down (then it closes by itself). Without on_end the socket closes. If we had
+ * already shut down, FIN closes the socket instead (on_close, no on_end). */
 void us_socket_context_on_end(int ssl, struct us_socket_context_t *context,
                               struct us_socket_t *(*on_end)(struct us_socket_t *s));
 void us_socket_context_on_server_name(int ssl, struct us_socket_context_t *context,
                                       void (*cb)(struct us_socket_context_t *context, const char *hostname));
 
-/* Listens on host (NULL: every interface, IPv6 and IPv4) and port (0: the kernel picks); NULL on failure. */
+/* Listens on host (NULL: every interface, IPv6 and IPv4) and port (0: the kernel picks); NULL on failure.
+ * LIBUS_LISTEN_DEFAULT shares the port (SO_REUSEPORT), LIBUS_LISTEN_EXCLUSIVE_PORT does not. When accept runs out
+ * of descriptors (EMFILE/ENFILE) the listen socket pauses and retries after 100 ms; waiting clients stay queued. */
 struct us_listen_socket_t *us_socket_context_listen(int ssl, struct us_socket_context_t *context, const char *host,
                                                     int port, int options, int socket_ext_size);
 /* Listens on a unix-domain path; NULL on failure (also when the path does not fit in sun_path). */
@@ -184,7 +193,9 @@ struct us_listen_socket_t *us_socket_context_listen_unix(int ssl, struct us_sock
 /* Stops listening and frees the listen socket at the end of the iteration. */
 void us_listen_socket_close(int ssl, struct us_listen_socket_t *ls);
 
-/* Starts a non-blocking connect ending in on_open (is_client 1) or on_connect_error; NULL if it fails at once. */
+/* Starts a non-blocking connect ending in on_open (is_client 1) or on_connect_error; NULL if it fails at once.
+ * Numeric hosts ("127.0.0.1", "::1", "[::1]") connect at once; names resolve on a helper thread (the loop never
+ * blocks) and every resolved address is tried in turn. source_host (numeric, or NULL) is bound first. */
 struct us_socket_t *us_socket_context_connect(int ssl, struct us_socket_context_t *context, const char *host, int port,
                                               const char *source_host, int options, int socket_ext_size);
 /* Connects to a unix-domain path; same rules as us_socket_context_connect. */

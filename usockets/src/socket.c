@@ -128,9 +128,9 @@ int us_socket_write2(int ssl, struct us_socket_t *s, const char *header, int hea
 /* Withdraws a msg_more hint: what the kernel held back goes out now. */
 void us_socket_flush(int ssl, struct us_socket_t *s) {
     (void) ssl;
-    if (!(s->flags & (US_SOCKET_CLOSED | US_SOCKET_SHUT_DOWN))) {
+    if ((s->flags & US_SOCKET_CORKED) && !(s->flags & (US_SOCKET_CLOSED | US_SOCKET_SHUT_DOWN))) {
         s->flags &= (unsigned char) ~US_SOCKET_CORKED;
-        bsd_socket_flush(s->p.fd);
+        bsd_socket_flush(s->p.fd); /* only after a msg_more write: no system call otherwise */
     }
 }
 
