@@ -291,6 +291,7 @@ static inline int tls_port(struct us_listen_socket_t *ls) {
 struct tls_probe {
     const char *sni;         /* SNI to send instead of the connect host's (set in on_open), or NULL */
     const char *verify_host; /* host name to verify instead of the connect host, or NULL */
+    int use_write2;          /* send with us_socket_write2 */
     int opened, closed, code, sent;
     char reason[256];
     char echoed[64];
@@ -378,7 +379,11 @@ static inline struct tls_probe *tls_probe_of(struct us_socket_t *s) {
 }
 
 static inline void tls_probe_send(struct us_socket_t *s, struct tls_probe *p) {
-    if (!p->sent && us_socket_write(1, s, "ping", 4, 0) == 4) {
+    if (p->sent) {
+        return;
+    }
+    int n = p->use_write2 ? us_socket_write2(1, s, "pi", 2, "ng", 2) : us_socket_write(1, s, "ping", 4, 0);
+    if (n == 4) {
         p->sent = 1;
     }
 }
