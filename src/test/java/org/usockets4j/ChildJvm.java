@@ -1,0 +1,47 @@
+package org.usockets4j;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Starts a fresh JVM (the running java binary) and collects its exit code and merged output, bounded in time. */
+final class ChildJvm {
+    final int exitCode;
+    final String output;
+
+    private ChildJvm(int exitCode, String output) {
+        this.exitCode = exitCode;
+        this.output = output;
+    }
+
+    static ChildJvm run(long timeoutSeconds, List<String> javaArgs) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(javaArgs);
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        byte[][] out = new byte[1][];
+        Thread reader = new Thread(() -> {
+            try {
+                out[0] = process.getInputStream().readAllBytes();
+            } catch (IOException e) {
+                out[0] = ("reading child output failed: " + e).getBytes(StandardCharsets.UTF_8);
+            }
+        });
+        reader.start();
+        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            reader.join(5_000);
+            throw new AssertionError("child JVM timed out after " + timeoutSeconds + " s: " + command);
+        }
+        reader.join(10_000);
+        return new ChildJvm(process.exitValue(), new String(out[0], StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public String toString() {
+        return "exit " + exitCode + ", output:\n" + output;
+    }
+}
