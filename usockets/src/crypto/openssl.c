@@ -521,6 +521,9 @@ static struct us_socket_t *ssl_on_data(struct us_socket_t *plain, char *data, in
         }
     }
     if (peer_closed) {
+        if (!(us_poll_events(&s->s.p) & LIBUS_SOCKET_READABLE)) {
+            goto done; /* paused (us_socket_pause) by on_data: on_end waits for the FIN, read after resume */
+        }
         plain = ssl_peer_closed(s);
         goto done;
     }
@@ -652,6 +655,8 @@ static SSL_CTX *ssl_ctx_from_options(struct us_socket_context_options_t options)
         SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
     }
     SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* without it, a server that verifies peers refuses every session resumption */
+    SSL_CTX_set_session_id_context(c, (const unsigned char *)"usockets", 8);
     SSL_CTX_set_default_passwd_cb(c, ssl_passphrase_cb);
     SSL_CTX_set_default_passwd_cb_userdata(c, (void *)options.passphrase);
 
