@@ -19,6 +19,7 @@ static const struct {
 } usj_families[] = {
     {"loop", usj_register_loop},
     {"timer", usj_register_timer},
+    {"udp", usj_register_udp},
 };
 
 static void usj_undo(JNIEnv *env) {
@@ -81,6 +82,8 @@ USJ_EXPORT jint JNI_OnLoad(JavaVM *vm, void *reserved) {
         {&usj_ids.core_on_pre, "onPre", "()V"},
         {&usj_ids.core_on_post, "onPost", "()V"},
         {&usj_ids.core_on_timer, "onTimer", "(II)V"},
+        {&usj_ids.core_on_udp_data, "onUdpData", "(III)V"},
+        {&usj_ids.core_on_udp_drain, "onUdpDrain", "(II)V"},
     };
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
         *methods[i].id = (*env)->GetMethodID(env, usj_ids.loop_core, methods[i].name, methods[i].sig);

@@ -54,6 +54,8 @@ struct usj_ids {
     jmethodID core_on_pre;    /* void onPre() */
     jmethodID core_on_post;   /* void onPost() */
     jmethodID core_on_timer;  /* void onTimer(int slot, int generation) */
+    jmethodID core_on_udp_data;  /* void onUdpData(int slot, int generation, int count) */
+    jmethodID core_on_udp_drain; /* void onUdpDrain(int slot, int generation) */
 };
 
 extern struct usj_ids usj_ids;
@@ -61,6 +63,7 @@ extern struct usj_ids usj_ids;
 /* Registration entry points of each family, called by JNI_OnLoad; 0 on success. */
 int usj_register_loop(JNIEnv *env, jclass natives);
 int usj_register_timer(JNIEnv *env, jclass natives);
+int usj_register_udp(JNIEnv *env, jclass natives);
 
 /* Handles cross the JNI boundary as jlong. */
 static inline jlong usj_to_handle(const void *p) {

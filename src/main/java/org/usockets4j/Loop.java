@@ -38,6 +38,7 @@ public final class Loop<T> implements AutoCloseable {
     private final DeferQueue defers;
     private final LoopHandle<T> handle;
     final SlotTable<Timer<?>> timers = new SlotTable<>();
+    final LoopUdp udp = new LoopUdp(this);
 
     private volatile Thread owner;
     private volatile boolean closing;
@@ -117,6 +118,24 @@ public final class Loop<T> implements AutoCloseable {
         }
         timer.bind(t, slot, generation);
         return timer;
+    }
+
+    /**
+     * A UDP socket bound to host (an address or name of this machine; null: every interface, IPv6 and IPv4) and
+     * port (0: the kernel picks, see {@link UdpSocket#port()}). onData gets each received batch (null: ignore
+     * them); onDrain (may be null) follows a send that went out partly. INVALID_HOST when host is no address of
+     * this machine, LISTEN_FAILED when the port is taken.
+     */
+    public <E> UdpSocket<E> createUdpSocket(String host, int port, UdpSocket.DataHandler<E> onData,
+                                            Consumer<? super UdpSocket<E>> onDrain) {
+        checkAccess();
+        return udp.createSocket(address, host, port, onData, onDrain);
+    }
+
+    /** A packet buffer to build batches in, freed by its close() or with the loop. */
+    public UdpPacketBuffer createUdpPacketBuffer() {
+        checkAccess();
+        return udp.createUserBuffer();
     }
 
     /**
@@ -297,6 +316,7 @@ public final class Loop<T> implements AutoCloseable {
                 timer.closeNow();
             }
         }
+        udp.closeAll();
     }
 
     /** Owner thread, not inside the native run: runs what was deferred, closes what is owned, frees. */

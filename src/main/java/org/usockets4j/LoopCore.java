@@ -54,6 +54,24 @@ final class LoopCore implements DeferQueue.Runner {
         }
     }
 
+    /** Upcall: a batch of count datagrams is in the loop's receive buffer for the UDP socket at (slot, generation). */
+    void onUdpData(int slot, int generation, int count) {
+        try {
+            loop.udp.onData(slot, generation, count);
+        } catch (Throwable t) {
+            loop.report(t);
+        }
+    }
+
+    /** Upcall: the UDP socket at (slot, generation) can take the rest of a partial send. */
+    void onUdpDrain(int slot, int generation) {
+        try {
+            loop.udp.onDrain(slot, generation);
+        } catch (Throwable t) {
+            loop.report(t);
+        }
+    }
+
     /** Runs one deferred callback. */
     @Override
     public void run(Object callback) {
