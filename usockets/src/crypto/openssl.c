@@ -235,6 +235,7 @@ static void ssl_bio_method_init(void) {
 
 /* ------------------------------------------------------------------ per-loop data */
 
+/* Gives the loop its TLS state (also done lazily on first use). */
 void us_internal_init_loop_ssl_data(struct us_loop_t *loop) {
     if (loop->data.ssl_data) {
         return;
@@ -243,6 +244,7 @@ void us_internal_init_loop_ssl_data(struct us_loop_t *loop) {
     loop->data.ssl_data = calloc(1, sizeof(struct us_internal_ssl_loop_data_t));
 }
 
+/* Frees the loop's TLS state; its TLS sockets must be closed. */
 void us_internal_free_loop_ssl_data(struct us_loop_t *loop) {
     struct us_internal_ssl_loop_data_t *ld = loop->data.ssl_data;
     if (!ld) {
@@ -745,6 +747,7 @@ static void ssl_context_init(struct us_internal_ssl_socket_context_t *ctx, SSL_C
     ctx->sc.is_low_prio = ssl_is_low_prio;
 }
 
+/* A TLS context from options, or NULL with the reason for us_ssl_last_error_string. */
 struct us_socket_context_t *us_internal_create_ssl_socket_context(struct us_loop_t *loop, int context_ext_size,
                                                                   struct us_socket_context_options_t options) {
     us_ssl_last_error[0] = 0;
@@ -766,6 +769,7 @@ struct us_socket_context_t *us_internal_create_ssl_socket_context(struct us_loop
     return &ctx->sc;
 }
 
+/* A TLS context with its own callbacks sharing the parent's SSL_CTX (and SNI table). */
 struct us_socket_context_t *us_internal_create_child_ssl_socket_context(struct us_socket_context_t *context,
                                                                         int context_ext_size) {
     struct us_internal_ssl_socket_context_t *parent = (struct us_internal_ssl_socket_context_t *)context;
@@ -786,6 +790,7 @@ static void ssl_sni_entry_free(void *value) {
     free(e);
 }
 
+/* Frees the context, its SNI names and its SSL_CTX reference (live sockets keep theirs). */
 void us_internal_ssl_socket_context_free(struct us_socket_context_t *context) {
     struct us_internal_ssl_socket_context_t *ctx = (struct us_internal_ssl_socket_context_t *)context;
     us_internal_sni_free(ctx->sni, ssl_sni_entry_free);
@@ -800,14 +805,17 @@ void us_internal_ssl_socket_context_free(struct us_socket_context_t *context) {
     us_socket_context_free(0, context);
 }
 
+/* The user's ext of a TLS context. */
 void *us_internal_ssl_socket_context_ext(struct us_socket_context_t *context) {
     return US_EXT_AFTER(context, sizeof(struct us_internal_ssl_socket_context_t));
 }
 
+/* The context's SSL_CTX *. */
 void *us_internal_ssl_socket_context_get_native_handle(struct us_socket_context_t *context) {
     return ((struct us_internal_ssl_socket_context_t *)context)->ssl_ctx;
 }
 
+/* Setters of the user's callbacks, which the TLS layer calls from its plain ones. */
 #define US_SSL_SETTER(name, field, type)                                                                            \
     void us_internal_ssl_socket_context_##name(struct us_socket_context_t *context, type) {                        \
         ((struct us_internal_ssl_socket_context_t *)context)->field = cb;                                           \
@@ -822,6 +830,7 @@ US_SSL_SETTER(on_long_timeout, on_long_timeout, struct us_socket_t *(*cb)(struct
 US_SSL_SETTER(on_end, on_end, struct us_socket_t *(*cb)(struct us_socket_t *))
 US_SSL_SETTER(on_connect_error, on_connect_error, struct us_socket_t *(*cb)(struct us_socket_t *, int))
 
+/* Sets the callback for an SNI name with no match (on the context owning the SNI table). */
 void us_internal_ssl_socket_context_on_server_name(struct us_socket_context_t *context,
                                                    void (*cb)(struct us_socket_context_t *, const char *)) {
     ((struct us_internal_ssl_socket_context_t *)context)->root->on_server_name = cb;
@@ -829,12 +838,14 @@ void us_internal_ssl_socket_context_on_server_name(struct us_socket_context_t *c
 
 /* ------------------------------------------------------------------ listen, connect, adopt */
 
+/* Listens; accepted sockets get room for the TLS state before the user's ext. */
 struct us_listen_socket_t *us_internal_ssl_socket_context_listen(struct us_socket_context_t *context,
                                                                  const char *host, int port, int options,
                                                                  int socket_ext_size) {
     return us_socket_context_listen(0, context, host, port, options, ssl_socket_plain_ext(socket_ext_size));
 }
 
+/* Listens on a unix-domain path, like us_internal_ssl_socket_context_listen. */
 struct us_listen_socket_t *us_internal_ssl_socket_context_listen_unix(struct us_socket_context_t *context,
                                                                       const char *path, int options,
                                                                       int socket_ext_size) {
@@ -859,6 +870,7 @@ static struct us_socket_t *ssl_client_init(struct us_socket_t *plain, const char
     return plain;
 }
 
+/* Connects; the host is kept for SNI and verification until the socket opens. */
 struct us_socket_t *us_internal_ssl_socket_context_connect(struct us_socket_context_t *context, const char *host,
                                                            int port, const char *source_host, int options,
                                                            int socket_ext_size) {
@@ -871,6 +883,7 @@ struct us_socket_t *us_internal_ssl_socket_context_connect(struct us_socket_cont
     return ssl_client_init(plain, host, host_length);
 }
 
+/* Connects to a unix-domain path (no SNI, chain verification only). */
 struct us_socket_t *us_internal_ssl_socket_context_connect_unix(struct us_socket_context_t *context,
                                                                 const char *server_path, int options,
                                                                 int socket_ext_size) {
@@ -879,6 +892,7 @@ struct us_socket_t *us_internal_ssl_socket_context_connect_unix(struct us_socket
     return ssl_client_init(plain, NULL, 0);
 }
 
+/* Takes over an accepted descriptor as a TLS server socket (on_open starts its session). */
 struct us_socket_t *us_internal_ssl_adopt_accepted_socket(struct us_socket_context_t *context,
                                                           LIBUS_SOCKET_DESCRIPTOR fd, unsigned int socket_ext_size,
                                                           char *addr_ip, int addr_ip_length) {
@@ -886,6 +900,7 @@ struct us_socket_t *us_internal_ssl_adopt_accepted_socket(struct us_socket_conte
                                     addr_ip, addr_ip_length);
 }
 
+/* Moves a TLS socket to another TLS context keeping its session. */
 struct us_socket_t *us_internal_ssl_socket_context_adopt_socket(struct us_socket_context_t *context,
                                                                 struct us_socket_t *plain, int ext_size) {
     struct us_internal_ssl_socket_t *old = (struct us_internal_ssl_socket_t *)plain;
@@ -917,6 +932,7 @@ struct us_socket_t *us_internal_ssl_socket_context_adopt_socket(struct us_socket
 
 /* ------------------------------------------------------------------ socket operations */
 
+/* Encrypts and sends what goes now; returns the plaintext bytes taken (0 before the handshake finished). */
 int us_internal_ssl_socket_write(struct us_socket_t *plain, const char *data, int length, int msg_more) {
     struct us_internal_ssl_socket_t *s = (struct us_internal_ssl_socket_t *)plain;
     if (length <= 0 || us_socket_is_closed(0, plain)) {
@@ -952,10 +968,12 @@ int us_internal_ssl_socket_write(struct us_socket_t *plain, const char *data, in
     return done;
 }
 
+/* The user's ext of a TLS socket. */
 void *us_internal_ssl_socket_ext(struct us_socket_t *s) {
     return US_EXT_AFTER(s, sizeof(struct us_internal_ssl_socket_t));
 }
 
+/* Sends close_notify, then FIN once held ciphertext is out. */
 void us_internal_ssl_socket_shutdown(struct us_socket_t *plain) {
     struct us_internal_ssl_socket_t *s = (struct us_internal_ssl_socket_t *)plain;
     if (us_socket_is_closed(0, plain) || (s->flags & US_SSL_SHUT)) {
@@ -975,11 +993,13 @@ void us_internal_ssl_socket_shutdown(struct us_socket_t *plain) {
     }
 }
 
+/* Non-zero once us_socket_shutdown was called. */
 int us_internal_ssl_socket_is_shut_down(struct us_socket_t *plain) {
     struct us_internal_ssl_socket_t *s = (struct us_internal_ssl_socket_t *)plain;
     return (s->flags & US_SSL_SHUT) || us_socket_is_shut_down(0, plain);
 }
 
+/* Closes now; a clean close (code 0) sends close_notify first, as far as the kernel takes it. */
 struct us_socket_t *us_internal_ssl_socket_close(struct us_socket_t *plain, int code, void *reason) {
     struct us_internal_ssl_socket_t *s = (struct us_internal_ssl_socket_t *)plain;
     if (us_socket_is_closed(0, plain)) {
@@ -998,6 +1018,7 @@ struct us_socket_t *us_internal_ssl_socket_close(struct us_socket_t *plain, int 
     return us_internal_socket_close(plain, code, reason);
 }
 
+/* The socket's SSL * (NULL before it opened). */
 void *us_internal_ssl_socket_get_native_handle(struct us_socket_t *s) {
     return ((struct us_internal_ssl_socket_t *)s)->ssl;
 }
@@ -1029,6 +1050,7 @@ static int ssl_servername_cb(SSL *ssl, int *alert, void *arg) {
     return SSL_TLSEXT_ERR_OK;
 }
 
+/* Serves pattern with its own SSL_CTX from options; on failure nothing is added (see us_ssl_last_error_string). */
 void us_internal_ssl_socket_context_add_server_name(struct us_socket_context_t *context, const char *pattern,
                                                     struct us_socket_context_options_t options, void *user) {
     struct us_internal_ssl_socket_context_t *root = ((struct us_internal_ssl_socket_context_t *)context)->root;
@@ -1063,6 +1085,7 @@ void us_internal_ssl_socket_context_add_server_name(struct us_socket_context_t *
     }
 }
 
+/* Forgets pattern. */
 void us_internal_ssl_socket_context_remove_server_name(struct us_socket_context_t *context, const char *pattern) {
     struct us_internal_ssl_socket_context_t *root = ((struct us_internal_ssl_socket_context_t *)context)->root;
     if (!root->sni || !pattern) {
@@ -1074,10 +1097,12 @@ void us_internal_ssl_socket_context_remove_server_name(struct us_socket_context_
     }
 }
 
+/* The user pointer of the SNI name the socket's handshake matched, or NULL. */
 void *us_internal_ssl_socket_server_name_userdata(struct us_socket_t *s) {
     return ((struct us_internal_ssl_socket_t *)s)->sni_user;
 }
 
+/* The user pointer of exactly this pattern, or NULL. */
 void *us_internal_ssl_socket_context_find_server_name_userdata(struct us_socket_context_t *context,
                                                                const char *pattern) {
     struct us_internal_ssl_socket_context_t *root = ((struct us_internal_ssl_socket_context_t *)context)->root;
