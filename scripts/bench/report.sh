@@ -1,0 +1,141 @@
+# Tables, results.csv and the chart of scripts/bench.sh (sourced, not run).
+#   report_rounds SECTION BASELINE [BASELINE...]  table of one section's rows of rounds.csv: per config
+#                                                and server, medians over rounds with min-max, CPU per
+#                                                operation, ratios to each baseline server
+#   result NAME... (via report_rounds, report_memory, ...) rows of $BENCH_OUT/results.csv, long form:
+#     section,config,server,metric,median,min,max,unit,vs,ratio
+#   report_chart                                 $BENCH_OUT/bench.svg: CPU per operation / baseline
+
+RESULTS_HEADER=section,config,server,metric,median,min,max,unit,vs,ratio
+
+results_init() {
+  [[ -s $BENCH_OUT/results.csv ]] || echo "$RESULTS_HEADER" >"$BENCH_OUT/results.csv"
+}
+
+# Common awk functions: median/min/max of v[k, 1..m].
+AWK_STATS='
+function med(v, k, m,    i, j, t, a) {
+  for (i = 1; i <= m; i++) a[i] = v[k, i] + 0
+  for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+  return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+}
+function lo(v, k, m,    i, r) { r = v[k, 1] + 0; for (i = 2; i <= m; i++) if (v[k, i] + 0 < r) r = v[k, i] + 0; return r }
+function hi(v, k, m,    i, r) { r = v[k, 1] + 0; for (i = 2; i <= m; i++) if (v[k, i] + 0 > r) r = v[k, i] + 0; return r }
+'
+
+report_rounds() {
+  local section=$1
+  shift
+  results_init
+  awk -F, -v section="$section" -v baselines="$*" -v tck="$CLK_TCK" -v csv="$BENCH_OUT/results.csv" "$AWK_STATS"'
+  $1 != section || $5 + 0 <= 0 { next }
+  {
+    k = $2 SUBSEP $3
+    if (!(k in n)) {
+      if (!($2 in cseen)) { cseen[$2] = 1; configs[++nc] = $2 }
+      if (!($3 in sseen)) { sseen[$3] = 1; servers[++ns] = $3 }
+    }
+    i = ++n[k]
+    tput[k, i] = $5 / $6
+    lat = ($7 != ""); p50[k, i] = $7; p99[k, i] = $8
+    cpu[k, i] = $9 * 1e6 / tck / $5
+    usr[k, i] = $10 * 1e6 / tck / $5
+    err[k] += $11
+    haslat[k] = haslat[k] || lat
+  }
+  function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
+  function row(metric, value, mn, mx, unit, vs, r) {
+    printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", section, C, S, metric, value, mn, mx, unit, vs, r >> csv
+  }
+  END {
+    nb = split(baselines, base, " ")
+    for (c = 1; c <= nc; c++) for (s = 1; s <= ns; s++) {
+      k = configs[c] SUBSEP servers[s]
+      if (!(k in n)) continue
+      mcpu[k] = med(cpu, k, n[k]); musr[k] = med(usr, k, n[k])
+    }
+    hdr = sprintf("%-24s %-16s %-32s %9s %9s %10s %10s", "config", "server", "ops/s median (min-max)", "p50 us", "p99 us", "CPU us/op", "user us/op")
+    for (b = 1; b <= nb; b++) hdr = hdr sprintf(" %18s %18s", "CPU x " base[b], "user x " base[b])
+    print hdr
+    for (c = 1; c <= nc; c++) {
+      for (s = 1; s <= ns; s++) {
+        k = configs[c] SUBSEP servers[s]
+        if (!(k in n)) continue
+        C = configs[c]; S = servers[s]; m = n[k]
+        t = sprintf("%.0f (%.0f-%.0f)", med(tput, k, m), lo(tput, k, m), hi(tput, k, m))
+        l50 = haslat[k] ? sprintf("%.1f", med(p50, k, m)) : "-"
+        l99 = haslat[k] ? sprintf("%.1f", med(p99, k, m)) : "-"
+        line = sprintf("%-24s %-16s %-32s %9s %9s %10.3f %10.3f", C, S, t, l50, l99, mcpu[k], musr[k])
+        row("ops_per_s", sprintf("%.0f", med(tput, k, m)), sprintf("%.0f", lo(tput, k, m)), sprintf("%.0f", hi(tput, k, m)), "1/s", "", "")
+        if (haslat[k]) {
+          row("p50", l50, sprintf("%.1f", lo(p50, k, m)), sprintf("%.1f", hi(p50, k, m)), "us", "", "")
+          row("p99", l99, sprintf("%.1f", lo(p99, k, m)), sprintf("%.1f", hi(p99, k, m)), "us", "", "")
+        }
+        for (b = 1; b <= nb; b++) {
+          kb = configs[c] SUBSEP base[b]
+          rc = (kb in n) ? ratio(mcpu[k], mcpu[kb]) : "-"
+          ru = (kb in n) ? ratio(musr[k], musr[kb]) : "-"
+          line = line sprintf(" %18s %18s", rc, ru)
+          row("cpu_per_op", sprintf("%.4f", mcpu[k]), sprintf("%.4f", lo(cpu, k, m)), sprintf("%.4f", hi(cpu, k, m)), "us", base[b], rc)
+          row("user_cpu_per_op", sprintf("%.4f", musr[k]), sprintf("%.4f", lo(usr, k, m)), sprintf("%.4f", hi(usr, k, m)), "us", base[b], ru)
+        }
+        if (nb == 0) {
+          row("cpu_per_op", sprintf("%.4f", mcpu[k]), sprintf("%.4f", lo(cpu, k, m)), sprintf("%.4f", hi(cpu, k, m)), "us", "", "")
+          row("user_cpu_per_op", sprintf("%.4f", musr[k]), sprintf("%.4f", lo(usr, k, m)), sprintf("%.4f", hi(usr, k, m)), "us", "", "")
+        }
+        if (err[k] > 0) line = line sprintf("  (%d errors)", err[k])
+        print line
+      }
+    }
+  }' "$BENCH_OUT/rounds.csv"
+}
+
+# report_chart: a clustered bar chart of every cpu_per_op ratio in results.csv, one cluster per
+# section/config, one bar per server, a dashed line at 1.0 (the baseline).
+report_chart() {
+  [[ -s $BENCH_OUT/results.csv ]] || return 0
+  local data=$BENCH_OUT/chart.tsv
+  awk -F, 'NR > 1 && $4 == "cpu_per_op" && $10 != "" && $10 != "-" && !(($1 SUBSEP $2) in first) {
+      # the first baseline named for a config is the one charted
+      first[$1 SUBSEP $2] = $9
+    }
+    NR > 1 && $4 == "cpu_per_op" && $10 != "" && $10 != "-" && $9 == first[$1 SUBSEP $2] && $3 != $9 {
+      x = $1 ": " $2 " (vs " $9 ")"
+      if (!(x in xs)) { xs[x] = 1; xo[++nx] = x }
+      if (!($3 in ss)) { ss[$3] = 1; so[++ns] = $3 }
+      v[x, $3] = $10
+    }
+    END {
+      if (nx == 0) exit
+      h = "config"; for (s = 1; s <= ns; s++) h = h "\t" so[s]; print h
+      for (i = 1; i <= nx; i++) {
+        l = xo[i]; for (s = 1; s <= ns; s++) l = l "\t" ((xo[i], so[s]) in v ? v[xo[i], so[s]] : "-"); print l
+      }
+    }' "$BENCH_OUT/results.csv" >"$data"
+  [[ -s $data ]] || { rm -f "$data"; return 0; }
+  if ! command -v gnuplot >/dev/null 2>&1; then
+    log "gnuplot missing: no chart (data in $data)"
+    return 0
+  fi
+  local ncol
+  ncol=$(head -n 1 "$data" | awk -F'\t' '{print NF}')
+  gnuplot <<GNUPLOT
+set terminal svg size 1100,600 dynamic font "sans,11"
+set output '$BENCH_OUT/bench.svg'
+set title "Server CPU time per operation, as a ratio to the baseline (lower is better)"
+set datafile separator '\t'
+set datafile missing '-'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set yrange [0:*]
+set ylabel "CPU per op / baseline"
+set xtics rotate by -25 left font ",9"
+set key top left
+set grid ytics
+set arrow from graph 0, first 1 to graph 1, first 1 nohead dashtype 2 linewidth 2
+plot for [i=2:$ncol] '$data' using i:xtic(1) title columnheader(i)
+GNUPLOT
+  log "chart: $BENCH_OUT/bench.svg"
+}
