@@ -91,7 +91,8 @@ int main(void) {
     CHECK(tls_listener != NULL);
     port = tls_port(tls_listener);
     for (int kind = 0; kind < 3; kind++) {
-        struct us_socket_t *s = us_socket_context_connect(0, plain, "127.0.0.1", port, NULL, 0, sizeof(struct plain_ext));
+        struct us_socket_t *s =
+            us_socket_context_connect(0, plain, "127.0.0.1", port, NULL, 0, sizeof(struct plain_ext));
         CHECK(s != NULL);
         ((struct plain_ext *)us_socket_ext(0, s))->kind = kind;
         tls_probes_pending++;
