@@ -65,10 +65,14 @@ static void usj_loop_free(JNIEnv *env, jclass cls, jlong handle) {
     struct usj_loop_state *st = usj_state(loop);
     jobject core = st->core;
     jobject recv = st->recv_buffer;
+    jobject recv_tls = st->recv_buffer_tls;
     st->env = env;
     us_loop_free(loop);
     if (recv != NULL) {
         (*env)->DeleteGlobalRef(env, recv);
+    }
+    if (recv_tls != NULL) {
+        (*env)->DeleteGlobalRef(env, recv_tls);
     }
     (*env)->DeleteGlobalRef(env, core);
 }

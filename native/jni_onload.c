@@ -19,6 +19,8 @@ static const struct {
 } usj_families[] = {
     {"loop", usj_register_loop},
     {"timer", usj_register_timer},
+    {"context", usj_register_context},
+    {"socket", usj_register_socket},
     {"udp", usj_register_udp},
 };
 
@@ -82,6 +84,16 @@ USJ_EXPORT jint JNI_OnLoad(JavaVM *vm, void *reserved) {
         {&usj_ids.core_on_pre, "onPre", "()V"},
         {&usj_ids.core_on_post, "onPost", "()V"},
         {&usj_ids.core_on_timer, "onTimer", "(II)V"},
+        {&usj_ids.core_on_pre_open, "onPreOpen", "(IIIJJI)I"},
+        {&usj_ids.core_on_open, "onOpen", "(IIIIJIJJI)J"},
+        {&usj_ids.core_on_data, "onData", "(IIJIII)J"},
+        {&usj_ids.core_on_writable, "onWritable", "(IIJ)J"},
+        {&usj_ids.core_on_end, "onEnd", "(IIJ)J"},
+        {&usj_ids.core_on_timeout, "onTimeout", "(IIJ)J"},
+        {&usj_ids.core_on_long_timeout, "onLongTimeout", "(IIJ)J"},
+        {&usj_ids.core_on_connect_error, "onConnectError", "(IIJI)J"},
+        {&usj_ids.core_on_close, "onClose", "(IIJIJ)J"},
+        {&usj_ids.core_on_recv_buffer, "onRecvBuffer", "(ILjava/nio/ByteBuffer;)V"},
         {&usj_ids.core_on_udp_data, "onUdpData", "(III)V"},
         {&usj_ids.core_on_udp_drain, "onUdpDrain", "(II)V"},
     };

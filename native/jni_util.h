@@ -38,6 +38,9 @@ struct usj_loop_state {
     JNIEnv *env;         /* env of the thread inside a native that may call back (run, close...), else NULL */
     jobject core;        /* global ref: the loop's org.usockets4j.LoopCore, target of every upcall */
     jobject recv_buffer; /* global ref: direct ByteBuffer over the loop's receive area (socket layer), or NULL */
+    jobject recv_buffer_tls; /* global ref: direct ByteBuffer over the TLS layer's decrypted-data area, or NULL */
+    char *recv_base;         /* the area recv_buffer wraps (learned at the first on_data), or NULL */
+    char *recv_base_tls;     /* the area recv_buffer_tls wraps, or NULL */
 };
 
 /* The ext area of a timer, socket or context: where its Java wrapper sits in the loop's slot table. */
@@ -54,6 +57,17 @@ struct usj_ids {
     jmethodID core_on_pre;    /* void onPre() */
     jmethodID core_on_post;   /* void onPost() */
     jmethodID core_on_timer;  /* void onTimer(int slot, int generation) */
+    /* sockets (jni_socket.c): each returns the socket pointer to continue with (0: the one given) */
+    jmethodID core_on_pre_open;        /* int onPreOpen(int ctxSlot, int ctxGen, int fd, long ipHi, long ipLo, int ipLen) */
+    jmethodID core_on_open;            /* long onOpen(int ctxSlot, int ctxGen, int slot, int gen, long s, int isClient, long ipHi, long ipLo, int ipLen) */
+    jmethodID core_on_data;            /* long onData(int slot, int gen, long s, int buffer, int offset, int length) */
+    jmethodID core_on_writable;        /* long onWritable(int slot, int gen, long s) */
+    jmethodID core_on_end;             /* long onEnd(int slot, int gen, long s) */
+    jmethodID core_on_timeout;         /* long onTimeout(int slot, int gen, long s) */
+    jmethodID core_on_long_timeout;    /* long onLongTimeout(int slot, int gen, long s) */
+    jmethodID core_on_connect_error;   /* long onConnectError(int slot, int gen, long s, int code) */
+    jmethodID core_on_close;           /* long onClose(int slot, int gen, long s, int code, long reason) */
+    jmethodID core_on_recv_buffer;     /* void onRecvBuffer(int index, ByteBuffer buffer) */
     jmethodID core_on_udp_data;  /* void onUdpData(int slot, int generation, int count) */
     jmethodID core_on_udp_drain; /* void onUdpDrain(int slot, int generation) */
 };
@@ -63,6 +77,8 @@ extern struct usj_ids usj_ids;
 /* Registration entry points of each family, called by JNI_OnLoad; 0 on success. */
 int usj_register_loop(JNIEnv *env, jclass natives);
 int usj_register_timer(JNIEnv *env, jclass natives);
+int usj_register_context(JNIEnv *env, jclass natives);
+int usj_register_socket(JNIEnv *env, jclass natives);
 int usj_register_udp(JNIEnv *env, jclass natives);
 
 /* Handles cross the JNI boundary as jlong. */

@@ -38,6 +38,7 @@ public final class Loop<T> implements AutoCloseable {
     private final DeferQueue defers;
     private final LoopHandle<T> handle;
     final SlotTable<Timer<?>> timers = new SlotTable<>();
+    final LoopTcp tcp = new LoopTcp(this);
     final LoopUdp udp = new LoopUdp(this);
 
     private volatile Thread owner;
@@ -136,6 +137,16 @@ public final class Loop<T> implements AutoCloseable {
     public UdpPacketBuffer createUdpPacketBuffer() {
         checkAccess();
         return udp.createUserBuffer();
+    }
+
+    /**
+     * A socket context (TCP, or TLS when the options say so) whose sockets live on this loop; it is closed with
+     * the loop. SOCKET_CONTEXT_CREATION when it cannot be made (TLS: with OpenSSL's reason).
+     */
+    public <S> SocketContext<S> createSocketContext(SocketContextOptions options) {
+        Objects.requireNonNull(options, "options");
+        checkAccess();
+        return tcp.createContext(address, options);
     }
 
     /**
@@ -311,6 +322,7 @@ public final class Loop<T> implements AutoCloseable {
     }
 
     private void closeOwned() {
+        tcp.closeAll();
         for (Timer<?> timer : timers.snapshot()) {
             if (!timer.isClosed()) {
                 timer.closeNow();

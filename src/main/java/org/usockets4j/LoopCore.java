@@ -72,6 +72,106 @@ final class LoopCore implements DeferQueue.Runner {
         }
     }
 
+    /** Upcall: an accepted descriptor of the context at (slot, generation), before it becomes a socket. */
+    int onPreOpen(int contextSlot, int contextGeneration, int fd, long ipHi, long ipLo, int ipLength) {
+        try {
+            return loop.tcp.onPreOpen(contextSlot, contextGeneration, fd, ipHi, ipLo, ipLength);
+        } catch (Throwable t) {
+            loop.report(t);
+            return fd;
+        }
+    }
+
+    /** Upcall: socket s opened (accepted: slot -1, the context's slot given; connected: its own slot). */
+    long onOpen(int contextSlot, int contextGeneration, int slot, int generation, long s, int isClient, long ipHi,
+                long ipLo, int ipLength) {
+        try {
+            return loop.tcp.onOpen(contextSlot, contextGeneration, slot, generation, s, isClient, ipHi, ipLo, ipLength);
+        } catch (Throwable t) {
+            loop.report(t);
+            return s;
+        }
+    }
+
+    /** Upcall: length bytes at offset of receive area buffer arrived for the socket at (slot, generation). */
+    long onData(int slot, int generation, long s, int buffer, int offset, int length) {
+        try {
+            return loop.tcp.onData(slot, generation, s, buffer, offset, length);
+        } catch (Throwable t) {
+            loop.report(t);
+            return s;
+        }
+    }
+
+    /** Upcall: the socket can take more. */
+    long onWritable(int slot, int generation, long s) {
+        try {
+            return loop.tcp.onWritable(slot, generation, s);
+        } catch (Throwable t) {
+            loop.report(t);
+            return s;
+        }
+    }
+
+    /** Upcall: the peer half-closed the socket. */
+    long onEnd(int slot, int generation, long s) {
+        try {
+            return loop.tcp.onEnd(slot, generation, s);
+        } catch (Throwable t) {
+            loop.report(t);
+            return s;
+        }
+    }
+
+    /** Upcall: the socket's timeout expired. */
+    long onTimeout(int slot, int generation, long s) {
+        try {
+            return loop.tcp.onTimeout(slot, generation, s, false);
+        } catch (Throwable t) {
+            loop.report(t);
+            return s;
+        }
+    }
+
+    /** Upcall: the socket's long timeout expired. */
+    long onLongTimeout(int slot, int generation, long s) {
+        try {
+            return loop.tcp.onTimeout(slot, generation, s, true);
+        } catch (Throwable t) {
+            loop.report(t);
+            return s;
+        }
+    }
+
+    /** Upcall: the socket's connect failed with code. */
+    long onConnectError(int slot, int generation, long s, int code) {
+        try {
+            return loop.tcp.onConnectError(slot, generation, s, code);
+        } catch (Throwable t) {
+            loop.report(t);
+            return s;
+        }
+    }
+
+    /** Upcall: the socket closed with code (reason: a TLS failure's C string, or 0). */
+    long onClose(int slot, int generation, long s, int code, long reason) {
+        try {
+            return loop.tcp.onClose(slot, generation, s, code, reason);
+        } catch (Throwable t) {
+            loop.report(t);
+            return s;
+        }
+    }
+
+    /** Upcall (once per receive area): the direct buffer over receive area index. */
+    void onRecvBuffer(int index, java.nio.ByteBuffer buffer) {
+        try {
+            loop.tcp.onRecvBuffer(index, buffer);
+        } catch (Throwable t) {
+            loop.report(t);
+        }
+    }
+
     /** Runs one deferred callback. */
     @Override
     public void run(Object callback) {

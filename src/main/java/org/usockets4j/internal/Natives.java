@@ -47,6 +47,109 @@ public final class Natives {
     /** Disarms and releases the timer; the handle is dead afterwards. */
     public static native void timerClose(long timer);
 
+    // ---------------------------------------------------------------- context (native/jni_context.c)
+
+    /** A plain (ssl 0) or TLS (ssl 1) context whose ext holds (slot, generation); 0 on failure. */
+    public static native long contextCreate(long loop, int ssl, int slot, int generation, String keyFile,
+                                            String certFile, String passphrase, String dhParamsFile, String caFile,
+                                            String ciphers, boolean lowMemory);
+
+    /** Why this thread's last TLS context creation failed (OpenSSL's reason), or null. */
+    public static native String contextLastError();
+
+    /** Whether the library was built with TLS. */
+    public static native boolean tlsAvailable();
+
+    /** Closes every socket (LoopCore.onClose each) and listen socket of the context. */
+    public static native void contextClose(int ssl, long context);
+
+    /** Frees a context whose sockets are all closed. */
+    public static native void contextFree(int ssl, long context);
+
+    /** Listens on host (null: all) and port; the listen socket, or -errno. */
+    public static native long contextListen(int ssl, long context, String host, int port, int options);
+
+    /** Listens on a unix-domain path; the listen socket, or -errno. */
+    public static native long contextListenUnix(int ssl, long context, String path, int options);
+
+    /** Starts a connect; the connecting socket (ext bound to slot, generation), or -errno when it failed at once. */
+    public static native long contextConnect(int ssl, long context, String host, int port, String sourceHost,
+                                             int slot, int generation);
+
+    /** Starts a unix-domain connect; as contextConnect. */
+    public static native long contextConnectUnix(int ssl, long context, String path, int slot, int generation);
+
+    /** Moves socket s into context; the socket's new pointer (its ext moves along), or 0. */
+    public static native long contextAdopt(int ssl, long context, long s);
+
+    // ---------------------------------------------------------------- socket (native/jni_socket.c)
+
+    /** Writes (slot, generation) into the socket's ext. */
+    public static native void socketBind(int ssl, long s, int slot, int generation);
+
+    /** Writes length bytes of a direct buffer from position; the count the kernel took, or -EINVAL (not direct). */
+    public static native int socketWrite(int ssl, long s, java.nio.ByteBuffer direct, int position, int length,
+                                         boolean more);
+
+    /** Writes header then payload (both direct) in one system call; the count taken, or -EINVAL. */
+    public static native int socketWrite2(int ssl, long s, java.nio.ByteBuffer header, int headerPosition,
+                                          int headerLength, java.nio.ByteBuffer payload, int payloadPosition,
+                                          int payloadLength);
+
+    /** Withdraws msg_more. */
+    public static native void socketFlush(int ssl, long s);
+
+    /** Sends FIN (TLS: close_notify first). */
+    public static native void socketShutdown(int ssl, long s);
+
+    /** Stops reading. */
+    public static native void socketShutdownRead(int ssl, long s);
+
+    /** Closes now (code 0: FIN, else RST); LoopCore.onClose runs inside. */
+    public static native void socketClose(int ssl, long s, int code);
+
+    /** Cancels a pending connect without on_close. */
+    public static native void socketCloseConnecting(int ssl, long s);
+
+    /** Idle timeout in seconds; 0 clears. */
+    public static native void socketTimeout(int ssl, long s, int seconds);
+
+    /** Long timeout in minutes; 0 clears. */
+    public static native void socketLongTimeout(int ssl, long s, int minutes);
+
+    /** Whether FIN was sent. */
+    public static native boolean socketIsShutDown(int ssl, long s);
+
+    /** False while connecting. */
+    public static native boolean socketIsEstablished(int ssl, long s);
+
+    /** The local port (also of a listen socket), or -1. */
+    public static native int socketLocalPort(int ssl, long s);
+
+    /** The remote port, or -1. */
+    public static native int socketRemotePort(int ssl, long s);
+
+    /** The peer's raw address into out (16 bytes of room); its length, 0 when unknown. */
+    public static native int socketRemoteAddress(int ssl, long s, byte[] out);
+
+    /** Stops watching the socket for readability. */
+    public static native void socketPause(int ssl, long s);
+
+    /** Watches a paused socket for readability again. */
+    public static native void socketResume(int ssl, long s);
+
+    /** The descriptor (plain) or SSL * (TLS). */
+    public static native long socketNativeHandle(int ssl, long s);
+
+    /** A C string the core handed to a callback (valid during it), or null for 0. */
+    public static native String cString(long pointer);
+
+    /** strerror's text for an errno. */
+    public static native String strerror(int errno);
+
+    /** Stops listening. */
+    public static native void listenSocketClose(int ssl, long listenSocket);
+
     // ---------------------------------------------------------------- udp (native/jni_udp.c)
 
     /** A packet buffer with its metadata table; 0 when memory is short. */

@@ -1,0 +1,325 @@
+package org.usockets4j;
+
+import java.nio.ByteBuffer;
+
+import org.usockets4j.internal.Natives;
+import org.usockets4j.internal.SlotTable;
+
+/**
+ * The TCP side of one loop (loop thread only): its context and socket tables (the slots the C ext areas hold),
+ * the receive-area views handed to onData, the direct scratch buffer heap writes are copied through, and the
+ * dispatch of every socket upcall to the user's callbacks. Nothing here allocates per data event.
+ */
+final class LoopTcp {
+    /** LIBUS_RECV_BUFFER_PADDING: onData's bytes start this far into a receive area. */
+    static final int RECV_PADDING = 32;
+    private static final int SCRATCH_SIZE = 64 * 1024;
+    private static final int RECV_AREAS = 3; // 0 plain, 1 TLS, 2 ad hoc (data outside both, not expected)
+
+    private final Loop<?> loop;
+    final SlotTable<SocketContext<?>> contexts = new SlotTable<>();
+    final SlotTable<Socket<?>> sockets = new SlotTable<>();
+    private final ByteBuffer[] areas = new ByteBuffer[RECV_AREAS];
+    private final ByteBuffer[] views = new ByteBuffer[RECV_AREAS];
+    private ByteBuffer scratch;
+
+    LoopTcp(Loop<?> loop) {
+        this.loop = loop;
+    }
+
+    // ---------------------------------------------------------------- creation
+
+    <S> SocketContext<S> createContext(long loopAddress, SocketContextOptions options) {
+        int ssl = options.ssl();
+        if (ssl == 1 && !Natives.tlsAvailable()) {
+            throw new UsException(UsException.Kind.SOCKET_CONTEXT_CREATION,
+                    "this build of libusockets4j has no TLS (built with -Dusockets4j.ssl=OFF)");
+        }
+        SocketContext<S> context = new SocketContext<>(loop, this, options);
+        int slot = contexts.add(context);
+        int generation = contexts.generation(slot);
+        long handle = Natives.contextCreate(loopAddress, ssl, slot, generation,
+                SocketContextOptions.pathString(options.keyFile()), SocketContextOptions.pathString(options.certFile()),
+                options.passphrase(), SocketContextOptions.pathString(options.dhParamsFile()),
+                SocketContextOptions.pathString(options.caFile()), options.ciphers(), options.lowMemory());
+        if (handle == 0) {
+            contexts.remove(slot, generation);
+            String why = ssl == 1 ? Natives.contextLastError() : null;
+            throw new UsException(UsException.Kind.SOCKET_CONTEXT_CREATION,
+                    "us_create_socket_context failed" + (why != null ? ": " + why : " (out of memory?)"));
+        }
+        context.bind(handle, slot, generation);
+        return context;
+    }
+
+    /** A socket wrapper in a fresh slot, not yet bound to a native socket. */
+    <S> Socket<S> newSocket(SocketContext<S> context) {
+        Socket<S> s = new Socket<>(loop, this, context);
+        int slot = sockets.add(s);
+        s.slot = slot;
+        s.generation = sockets.generation(slot);
+        return s;
+    }
+
+    /** Finishes connect/connectUnix: binds the wrapper to the native handle, or frees its slot and throws. */
+    <S> Socket<S> bound(Socket<S> s, long handle, String where) {
+        if (handle <= 0) {
+            sockets.remove(s.slot, s.generation);
+            s.markClosed(-1, null);
+            String why = handle < 0 ? Natives.strerror((int) -handle) + " (errno " + -handle + ")" : "unknown reason";
+            throw new UsException(UsException.Kind.NETWORK_OPERATION, "cannot connect to " + where + ": " + why);
+        }
+        s.handle = handle;
+        return s;
+    }
+
+    /** The loop's direct scratch buffer for copying heap data to native code. */
+    ByteBuffer scratch() {
+        ByteBuffer b = scratch;
+        if (b == null) {
+            b = scratch = ByteBuffer.allocateDirect(SCRATCH_SIZE);
+        }
+        return b;
+    }
+
+    /** Closes every context (and so every socket and listener) of the loop. */
+    void closeAll() {
+        for (SocketContext<?> c : contexts.snapshot()) {
+            if (!c.isClosed()) {
+                c.closeNow();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- upcalls (from LoopCore)
+
+    void onRecvBuffer(int index, ByteBuffer area) {
+        areas[index] = area;
+        views[index] = area.capacity() > 2 * RECV_PADDING && index != RECV_AREAS - 1
+                ? area.slice(RECV_PADDING, area.capacity() - 2 * RECV_PADDING)
+                : area;
+    }
+
+    int onPreOpen(int contextSlot, int contextGeneration, int fd, long ipHi, long ipLo, int ipLength) {
+        SocketContext<?> c = contexts.get(contextSlot, contextGeneration);
+        if (c == null || c.onPreOpen == null) {
+            return fd;
+        }
+        try {
+            return preOpen(c, fd, ip(ipHi, ipLo, ipLength));
+        } catch (Throwable t) {
+            loop.report(t);
+            return fd;
+        }
+    }
+
+    long onOpen(int contextSlot, int contextGeneration, int slot, int generation, long s, int isClient, long ipHi,
+                long ipLo, int ipLength) {
+        Socket<?> socket;
+        if (isClient == 0) {
+            SocketContext<?> c = contexts.get(contextSlot, contextGeneration);
+            if (c == null) {
+                return s;
+            }
+            socket = newSocket(c);
+            socket.handle = s;
+            Natives.socketBind(socket.ssl, s, socket.slot, socket.generation);
+        } else {
+            socket = sockets.get(slot, generation);
+            if (socket == null) {
+                return s;
+            }
+        }
+        try {
+            socket.opened();
+            if (!socket.isClosed()) {
+                open(socket, isClient != 0, ip(ipHi, ipLo, ipLength));
+            }
+        } catch (Throwable t) {
+            failed(socket, t);
+        }
+        return socket.handle;
+    }
+
+    long onData(int slot, int generation, long s, int buffer, int offset, int length) {
+        Socket<?> socket = sockets.get(slot, generation);
+        if (socket == null) {
+            return s;
+        }
+        try {
+            data(socket, view(buffer, offset, length));
+        } catch (Throwable t) {
+            failed(socket, t);
+        }
+        return socket.handle;
+    }
+
+    long onWritable(int slot, int generation, long s) {
+        Socket<?> socket = sockets.get(slot, generation);
+        if (socket == null) {
+            return s;
+        }
+        try {
+            socket.drain();
+            if (!socket.isClosed()) {
+                writable(socket);
+            }
+        } catch (Throwable t) {
+            failed(socket, t);
+        }
+        return socket.handle;
+    }
+
+    long onEnd(int slot, int generation, long s) {
+        Socket<?> socket = sockets.get(slot, generation);
+        if (socket == null) {
+            return s;
+        }
+        try {
+            if (socket.context.onEnd != null) {
+                end(socket);
+            } else {
+                socket.shutdown(); // our FIN after buffered data; both directions done closes the socket
+            }
+        } catch (Throwable t) {
+            failed(socket, t);
+        }
+        return socket.handle;
+    }
+
+    long onTimeout(int slot, int generation, long s, boolean isLong) {
+        Socket<?> socket = sockets.get(slot, generation);
+        if (socket == null) {
+            return s;
+        }
+        try {
+            if ((isLong ? socket.context.onLongTimeout : socket.context.onTimeout) != null) {
+                timeout(socket, isLong);
+            } else {
+                socket.close();
+            }
+        } catch (Throwable t) {
+            failed(socket, t);
+        }
+        return socket.handle;
+    }
+
+    long onConnectError(int slot, int generation, long s, int code) {
+        Socket<?> socket = sockets.remove(slot, generation);
+        if (socket == null) {
+            return s;
+        }
+        socket.markClosed(-1, null); // the core cancels the connect after this callback; no onClose follows
+        try {
+            connectError(socket, code);
+        } catch (Throwable t) {
+            loop.report(t);
+        }
+        return s;
+    }
+
+    long onClose(int slot, int generation, long s, int code, long reason) {
+        Socket<?> socket = sockets.remove(slot, generation);
+        if (socket == null) {
+            return s;
+        }
+        try {
+            socket.markClosed(code, reason != 0 ? Natives.cString(reason) : null);
+            close(socket, code);
+        } catch (Throwable t) {
+            loop.report(t);
+        }
+        return s;
+    }
+
+    // ---------------------------------------------------------------- dispatch to the user (typed)
+
+    private static <S> int preOpen(SocketContext<S> c, int fd, byte[] ip) {
+        return c.onPreOpen.onPreOpen(c, fd, ip);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <S> void open(Socket<S> socket, boolean isClient, byte[] ip) {
+        SocketContext.OpenHandler<S> h = (SocketContext.OpenHandler<S>) socket.context.onOpen;
+        if (h != null) {
+            h.onOpen(socket, isClient, ip);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <S> void data(Socket<S> socket, ByteBuffer data) {
+        SocketContext.DataHandler<S> h = (SocketContext.DataHandler<S>) socket.context.onData;
+        if (h != null) {
+            h.onData(socket, data);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <S> void writable(Socket<S> socket) {
+        java.util.function.Consumer<? super Socket<S>> h =
+                (java.util.function.Consumer<? super Socket<S>>) socket.context.onWritable;
+        if (h != null) {
+            h.accept(socket);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <S> void end(Socket<S> socket) {
+        ((java.util.function.Consumer<? super Socket<S>>) socket.context.onEnd).accept(socket);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <S> void timeout(Socket<S> socket, boolean isLong) {
+        SocketContext<S> c = (SocketContext<S>) socket.context;
+        java.util.function.Consumer<? super Socket<S>> h = isLong ? c.onLongTimeout : c.onTimeout;
+        h.accept(socket);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <S> void connectError(Socket<S> socket, int code) {
+        SocketContext.CodeHandler<S> h = (SocketContext.CodeHandler<S>) socket.context.onConnectError;
+        if (h != null) {
+            h.on(socket, code);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <S> void close(Socket<S> socket, int code) {
+        SocketContext.CodeHandler<S> h = (SocketContext.CodeHandler<S>) socket.context.onClose;
+        if (h != null) {
+            h.on(socket, code);
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** A callback of socket threw: report it, then close the socket abortively. */
+    private void failed(Socket<?> socket, Throwable t) {
+        loop.report(t);
+        try {
+            socket.closeAfterFailure();
+        } catch (Throwable second) {
+            loop.report(second);
+        }
+    }
+
+    /** The reused view of receive area buffer holding [offset, offset + length): position 0, limit length. */
+    private ByteBuffer view(int buffer, int offset, int length) {
+        ByteBuffer v = views[buffer];
+        if (buffer != RECV_AREAS - 1 && offset == RECV_PADDING) {
+            v.clear();
+            v.limit(length);
+            return v;
+        }
+        return areas[buffer].slice(offset, length); // not expected: the core always uses the padding offset
+    }
+
+    private static byte[] ip(long hi, long lo, int length) {
+        byte[] ip = new byte[Math.max(0, Math.min(length, 16))];
+        for (int i = 0; i < ip.length; i++) {
+            long word = i < 8 ? hi : lo;
+            ip[i] = (byte) (word >>> (56 - 8 * (i & 7)));
+        }
+        return ip;
+    }
+}
