@@ -339,7 +339,9 @@ void us_socket_resume(int ssl, struct us_socket_t *s);
  * Available when built with TLS (not under LIBUS_NO_SSL). The socket functions take a socket of a TLS context only.
  * A socket closed because of a TLS failure (handshake refused, garbage, bad record) gets on_close with code
  * LIBUS_SOCKET_CLOSE_CODE_SSL_ERROR and reason pointing at a NUL-terminated OpenSSL reason, valid during the call.
- * A TLS write refused before the handshake finished returns 0, and on_writable follows once it finishes.
+ * A TLS write refused before the handshake finished returns 0, and on_writable follows once it finishes; a write
+ * returns the plaintext bytes taken (at most one 64 KiB batch of ciphertext waits inside per socket). A clean close
+ * sends close_notify; us_socket_pause inside on_data also holds back the on_end of a close_notify until resume.
  */
 #ifndef LIBUS_NO_SSL
 #define LIBUS_SOCKET_CLOSE_CODE_SSL_ERROR 1
