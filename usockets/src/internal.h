@@ -219,6 +219,26 @@ struct us_socket_t *us_internal_socket_close(struct us_socket_t *s, int code, vo
  * first member is the plain socket; the user's ext follows the TLS struct. Every public function taking `int ssl`
  * forwards to the us_internal_ssl_* function of the same name when ssl is 1, and otherwise works on the plain
  * structs (which is also right for TLS objects where TLS changes nothing: timeouts, ports, is_closed, ...).
+ *
+ * What the core does for a layer built on plain sockets (TLS today):
+ * - Events: the core calls the plain context's callbacks (on_open, on_data with bytes in loop->data.recv_buf +
+ *   LIBUS_RECV_BUFFER_PADDING, on_writable, on_end, on_close, on_socket_timeout, on_connect_error) with the plain
+ *   socket pointer, which is also the TLS socket's. Each returns the socket to go on with (the closed one after a
+ *   close); the core never touches a socket after a callback closed it.
+ * - Writing: us_socket_write(0, ...) / write2 return what the kernel took and arm EPOLLOUT; on_writable follows
+ *   and EPOLLOUT is disarmed after an on_writable in which no write fell short (loop->data.last_write_failed).
+ * - Closing: us_internal_socket_close(s, code, reason) unlinks, stops the poll, closes the fd (RST if code != 0),
+ *   parks s on the closed list (freed in the post step) and calls context->on_close once. Connect failures call
+ *   on_connect_error and then close without on_close.
+ * - Low priority: when context->is_low_prio(s) says so, a readable socket beyond US_LOW_PRIO_BUDGET per iteration
+ *   is parked (reads stop, unlinked from its context, flag US_SOCKET_LOW_PRIO) and re-linked and read first in a
+ *   later iteration's pre step. Close and adopt take parked sockets off the queue themselves.
+ * - Memory: a plain socket's ext begins at US_ALIGN_UP(sizeof(struct us_socket_t)); see US_SOCKET_EMBED_EXT.
+ *   A plain context's ext begins at US_ALIGN_UP(sizeof(struct us_socket_context_t)); us_socket_context_free(0, ..)
+ *   frees the whole allocation at the end of the iteration. us_loop_free calls us_internal_free_loop_ssl_data
+ *   (ssl_data may be NULL); the TLS layer creates it when it first needs it.
+ * - Other memory that callbacks of this iteration may still read goes through us_internal_loop_free_later
+ *   (UDP sockets do). Callback and UDP polls: the us_poll_callback_t at the start of the poll's ext is called.
  */
 #ifndef LIBUS_NO_SSL
 struct us_internal_ssl_socket_context_t;
