@@ -70,14 +70,10 @@ int bsd_create_listen_socket(const char *host, int port, int options) {
         return -1;
     }
     int fd = -1;
-    /* IPv6 first, as upstream does, then anything else. */
-    for (int pass = 0; pass < 2 && fd < 0; pass++) {
-        for (struct addrinfo *a = result; a && fd < 0; a = a->ai_next) {
-            if ((pass == 0) != (a->ai_family == AF_INET6)) {
-                continue;
-            }
-            fd = listen_on(a->ai_addr, a->ai_addrlen, a->ai_family, options, 0);
-        }
+    /* The first address that binds, in the resolver's (RFC 6724 / gai.conf) order: for "localhost" that is the
+     * address other programs on the machine will try first too. */
+    for (struct addrinfo *a = result; a && fd < 0; a = a->ai_next) {
+        fd = listen_on(a->ai_addr, a->ai_addrlen, a->ai_family, options, 0);
     }
     int saved = errno;
     freeaddrinfo(result);

@@ -41,7 +41,9 @@ static void release(struct us_internal_dns_t *req) {
 
 static void *resolve(void *arg) {
     struct us_internal_dns_t *req = arg;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = 0};
+    /* No AI_ADDRCONFIG: it hides ::1 on hosts whose only IPv6 address is loopback; unusable addresses just fail
+     * fast and the next one is tried. */
     struct addrinfo *result = NULL;
     int error = getaddrinfo(req->host, req->port, &hints, &result);
     pthread_mutex_lock(&req->lock);
