@@ -44,9 +44,10 @@ static struct us_socket_t *cli_open(struct us_socket_t *s, int is_client, char *
     return s;
 }
 static struct us_socket_t *srv_data(struct us_socket_t *s, char *data, int length) {
-    (void) data;
     (void) length;
     CHECK(!(s->flags & US_SOCKET_LOW_PRIO));
+    /* data is read in place into the loop's shared buffer, after the padding */
+    CHECK(data == s->context->loop->data.recv_buf + LIBUS_RECV_BUFFER_PADDING);
     data_this_iteration++;
     if (data_this_iteration > max_per_iteration) {
         max_per_iteration = data_this_iteration;
