@@ -643,6 +643,29 @@ static int ssl_passphrase_cb(char *buf, int size, int rwflag, void *user) {
 
 static int ssl_servername_cb(SSL *ssl, int *alert, void *arg);
 
+/* Applies an OpenSSL cipher list; "TLS_..." names go to the TLS 1.3 suites, the rest to TLS 1.2. 0 on failure. */
+static int ssl_set_ciphers(SSL_CTX *c, const char *list) {
+    size_t length = strlen(list);
+    char *tls12 = calloc(1, length + 1), *tls13 = calloc(1, length + 1), *copy = strdup(list);
+    int ok = tls12 && tls13 && copy;
+    if (ok) {
+        char *save = NULL;
+        for (char *name = strtok_r(copy, ":, ", &save); name; name = strtok_r(NULL, ":, ", &save)) {
+            char *into = strncmp(name, "TLS_", 4) == 0 ? tls13 : tls12;
+            if (*into) {
+                strcat(into, ":");
+            }
+            strcat(into, name);
+        }
+        ok = (*tls12 || *tls13) && (!*tls12 || SSL_CTX_set_cipher_list(c, tls12) == 1) &&
+             (!*tls13 || SSL_CTX_set_ciphersuites(c, tls13) == 1);
+    }
+    free(tls12);
+    free(tls13);
+    free(copy);
+    return ok;
+}
+
 /* A new SSL_CTX set up from options, or NULL with the reason in us_ssl_last_error. */
 static SSL_CTX *ssl_ctx_from_options(struct us_socket_context_options_t options) {
     ERR_clear_error();
@@ -707,7 +730,7 @@ static SSL_CTX *ssl_ctx_from_options(struct us_socket_context_options_t options)
     } else {
         SSL_CTX_set_dh_auto(c, 1);
     }
-    if (options.ssl_ciphers && SSL_CTX_set_cipher_list(c, options.ssl_ciphers) != 1) {
+    if (options.ssl_ciphers && !ssl_set_ciphers(c, options.ssl_ciphers)) {
         ssl_set_last_error(options.ssl_ciphers, "no cipher match");
         goto fail;
     }
