@@ -13,7 +13,7 @@ import java.util.Arrays;
  * nothing more is accepted, and what was accepted before still runs at the next drain.
  */
 public final class DeferQueue {
-    /** Wakes the loop; called under the queue's lock, at most once per batch. */
+    /** Wakes the loop; called at most once per batch, never after close() returned. */
     public interface Waker {
         /** Makes the loop drain soon. */
         void wake();
@@ -28,10 +28,12 @@ public final class DeferQueue {
     private static final int INITIAL = 1024;
     private static final int SHRINK_ABOVE = 1 << 16;
     private static final VarHandle LOCK;
+    private static final VarHandle WAKERS;
 
     static {
         try {
             LOCK = MethodHandles.lookup().findVarHandle(DeferQueue.class, "lock", int.class);
+            WAKERS = MethodHandles.lookup().findVarHandle(DeferQueue.class, "wakers", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -49,6 +51,10 @@ public final class DeferQueue {
     private long wakeups;
     private long accepted;
 
+    // Producers between deciding to wake (under the lock) and the end of their wake call.
+    @SuppressWarnings("unused")
+    private volatile int wakers;
+
     // Loop thread only.
     private Object[] outbox = new Object[INITIAL];
     private boolean draining;
@@ -60,6 +66,7 @@ public final class DeferQueue {
 
     /** Appends callback; false (nothing queued) once the queue is closed. Any thread. */
     public boolean offer(Object callback) {
+        boolean wake = false;
         lock();
         try {
             if (closed) {
@@ -76,14 +83,22 @@ public final class DeferQueue {
             if (!wakePending) {
                 wakePending = true;
                 wakeups++;
-                // Inside the lock: close() takes the lock before the loop is freed, so no wakeup
-                // can reach a freed loop.
-                waker.wake();
+                // Counted under the lock, so close() sees it and waits for the wake call to end
+                // before the loop can be freed; the system call itself happens outside the lock.
+                WAKERS.getAndAdd(this, 1);
+                wake = true;
             }
-            return true;
         } finally {
             unlock();
         }
+        if (wake) {
+            try {
+                waker.wake();
+            } finally {
+                WAKERS.getAndAdd(this, -1);
+            }
+        }
+        return true;
     }
 
     /**
@@ -121,16 +136,27 @@ public final class DeferQueue {
         return n;
     }
 
-    /** Stops accepting callbacks; returns false when it was already closed. Any thread. */
+    /**
+     * Stops accepting callbacks and waits for wake calls under way, so the loop may be freed once it
+     * returns; returns false when it was already closed. Any thread.
+     */
     public boolean close() {
+        boolean was;
         lock();
         try {
-            boolean was = closed;
+            was = closed;
             closed = true;
-            return !was;
         } finally {
             unlock();
         }
+        for (int spins = 0; (int) WAKERS.getVolatile(this) != 0; spins++) {
+            if (spins < 64) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
+        return !was;
     }
 
     /** Whether close() was called. */
