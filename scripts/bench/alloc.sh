@@ -23,7 +23,7 @@ measure_alloc() {
     return 0
   fi
   awk -v s="$name" -v r="$round" -v a="$a" -v b="$b" -v ta="$ta" -v tb="$tb" -v rate="$(field "$line" rtt/s)" \
-    'BEGIN {rtt = rate * (tb - ta); printf "%s,%s,%d,%.0f,%.4f\n", s, r, b - a, rtt, rtt > 0 ? (b - a) / rtt : 0}' \
+    'BEGIN {rtt = rate * (tb - ta); printf "%s,%s,%d,%.0f,%.4f\n", s, r, b - a, rtt, (rtt > 0 ? (b - a) / rtt : 0)}' \
     >>"$BENCH_OUT/alloc.csv"
 }
 
