@@ -22,6 +22,7 @@ static const struct {
     {"context", usj_register_context},
     {"socket", usj_register_socket},
     {"udp", usj_register_udp},
+    {"tls", usj_register_tls}, /* registers on its own class, TlsNatives: keep it last (not undone by usj_undo) */
 };
 
 static void usj_undo(JNIEnv *env) {

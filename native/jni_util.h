@@ -80,6 +80,7 @@ int usj_register_timer(JNIEnv *env, jclass natives);
 int usj_register_context(JNIEnv *env, jclass natives);
 int usj_register_socket(JNIEnv *env, jclass natives);
 int usj_register_udp(JNIEnv *env, jclass natives);
+int usj_register_tls(JNIEnv *env, jclass natives); /* jni_tls.c: natives on TlsNatives, not Natives */
 
 /* Handles cross the JNI boundary as jlong. */
 static inline jlong usj_to_handle(const void *p) {

@@ -163,6 +163,18 @@ final class LoopCore implements DeferQueue.Runner {
         }
     }
 
+    /** Upcall: a TLS client asked the context at (slot, generation) for a server name no pattern matches. */
+    void onServerName(int contextSlot, int contextGeneration, String hostname) {
+        try {
+            SocketContext<?> context = loop.tcp.contexts.get(contextSlot, contextGeneration);
+            if (context != null) {
+                context.serverNameRequested(hostname);
+            }
+        } catch (Throwable t) {
+            loop.report(t);
+        }
+    }
+
     /** Upcall (once per receive area): the direct buffer over receive area index. */
     void onRecvBuffer(int index, java.nio.ByteBuffer buffer) {
         try {

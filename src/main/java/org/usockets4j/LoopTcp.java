@@ -35,6 +35,9 @@ final class LoopTcp {
             throw new UsException(UsException.Kind.SOCKET_CONTEXT_CREATION,
                     "this build of libusockets4j has no TLS (built with -Dusockets4j.ssl=OFF)");
         }
+        if (ssl == 1) {
+            options.checkTlsFiles(); // a crisp message for missing or unreadable files before OpenSSL's
+        }
         SocketContext<S> context = new SocketContext<>(loop, this, options);
         int slot = contexts.add(context);
         int generation = contexts.generation(slot);
@@ -45,8 +48,9 @@ final class LoopTcp {
         if (handle == 0) {
             contexts.remove(slot, generation);
             String why = ssl == 1 ? Natives.contextLastError() : null;
-            throw new UsException(UsException.Kind.SOCKET_CONTEXT_CREATION,
-                    "us_create_socket_context failed" + (why != null ? ": " + why : " (out of memory?)"));
+            throw new UsException(UsException.Kind.SOCKET_CONTEXT_CREATION, ssl == 1
+                    ? "cannot create the TLS context: " + (why != null ? why : "out of memory?")
+                    : "us_create_socket_context failed (out of memory?)");
         }
         context.bind(handle, slot, generation);
         return context;

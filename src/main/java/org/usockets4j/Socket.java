@@ -350,6 +350,44 @@ public final class Socket<S> {
         return Natives.socketNativeHandle(ssl, handle);
     }
 
+    // ---------------------------------------------------------------- TLS
+
+    /**
+     * The TLS protocol version the handshake settled on ("TLSv1.3", "TLSv1.2"); null on a plain socket and while
+     * the handshake runs (a TLS socket opens before its handshake: the first onData, or an onWritable after a
+     * write that returned 0, come after it).
+     */
+    public String tlsProtocol() {
+        check();
+        return ssl == 1 ? org.usockets4j.internal.TlsNatives.tlsProtocol(handle) : null;
+    }
+
+    /** The negotiated cipher suite's OpenSSL name ("TLS_AES_256_GCM_SHA384"); null as for {@link #tlsProtocol()}. */
+    public String tlsCipher() {
+        check();
+        return ssl == 1 ? org.usockets4j.internal.TlsNatives.tlsCipher(handle) : null;
+    }
+
+    /**
+     * The SNI host name: on a server, the name the client asked for; on a client, the one it sent (the host
+     * given to connect, unless that is an IP address, which TLS does not send). Null on a plain socket or without
+     * SNI.
+     */
+    public String tlsServerName() {
+        check();
+        return ssl == 1 ? org.usockets4j.internal.TlsNatives.tlsServerName(handle) : null;
+    }
+
+    /**
+     * The subject of the peer's certificate in RFC 2253 form ("CN=client,O=Example"): on a client, the
+     * server's; on a server, the client's when it sent one (a context with a caFile requires it). Null on a
+     * plain socket, without a peer certificate, or before the handshake got it.
+     */
+    public String peerSubject() {
+        check();
+        return ssl == 1 ? org.usockets4j.internal.TlsNatives.tlsPeerSubject(handle) : null;
+    }
+
     // ---------------------------------------------------------------- ext and owner
 
     /** The socket's user data, or null. */

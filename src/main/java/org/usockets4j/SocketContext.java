@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.function.Consumer;
 
 import org.usockets4j.internal.Natives;
+import org.usockets4j.internal.TlsNatives;
 
 /**
  * A behaviour shared by a group of sockets of one {@link Loop}: its callbacks, its kind (plain or TLS, fixed by
@@ -71,6 +72,17 @@ public final class SocketContext<S> implements AutoCloseable {
         void on(Socket<S> socket, int code);
     }
 
+    /** What onServerName gets (TLS contexts). */
+    @FunctionalInterface
+    public interface ServerNameHandler<S> {
+        /**
+         * A TLS client asked for hostname (its SNI) and no pattern of {@link #addServerName} matches it. The
+         * handshake waits for this call: a server name added here for hostname is used at once; otherwise the
+         * context's own certificate answers.
+         */
+        void onServerName(SocketContext<S> context, String hostname);
+    }
+
     private final Loop<?> loop;
     private final LoopTcp tcp;
     private final SocketContextOptions options;
@@ -91,6 +103,7 @@ public final class SocketContext<S> implements AutoCloseable {
     Consumer<? super Socket<S>> onLongTimeout;
     CodeHandler<S> onConnectError;
     CodeHandler<S> onClose;
+    ServerNameHandler<S> onServerName;
 
     SocketContext(Loop<?> loop, LoopTcp tcp, SocketContextOptions options) {
         this.loop = loop;
@@ -169,6 +182,88 @@ public final class SocketContext<S> implements AutoCloseable {
         checkAccess();
         onClose = handler;
         return this;
+    }
+
+    // ---------------------------------------------------------------- TLS server names (SNI)
+
+    /**
+     * Serves TLS clients asking for a host name matching pattern with the certificate and key of options
+     * (made by {@link SocketContextOptions#tls(Path, Path)}; its caFile, if any, then decides client verification
+     * for that name). A pattern is a host name ("api.example.test") or a wildcard of one label
+     * ("*.example.test", matching "a.example.test" but not "example.test" nor "a.b.example.test"). Adding a
+     * pattern again replaces it. TLS contexts only (INVALID_ARGUMENT otherwise); SOCKET_CONTEXT_CREATION naming
+     * the file and OpenSSL's reason when the material cannot be loaded (nothing is added then). Allowed inside
+     * {@link #onServerName} for the name being asked.
+     */
+    public SocketContext<S> addServerName(String pattern, SocketContextOptions options) {
+        checkAccess();
+        checkServerName(pattern);
+        Objects.requireNonNull(options, "options");
+        if (!options.isTls() || options.certFile() == null || options.keyFile() == null) {
+            throw new UsException(UsException.Kind.INVALID_ARGUMENT,
+                    "a server name needs TLS options with a certificate and key: SocketContextOptions.tls(cert, key)");
+        }
+        options.checkTlsFiles();
+        int r = TlsNatives.contextAddServerName(handle, pattern, SocketContextOptions.pathString(options.keyFile()),
+                SocketContextOptions.pathString(options.certFile()), options.passphrase(),
+                SocketContextOptions.pathString(options.dhParamsFile()),
+                SocketContextOptions.pathString(options.caFile()), options.ciphers(), options.lowMemory());
+        if (r != 0) {
+            String why = r == -1 ? Natives.contextLastError() : null;
+            throw new UsException(UsException.Kind.SOCKET_CONTEXT_CREATION, "cannot add the server name " + pattern
+                    + ": " + (why != null ? why : "out of memory"));
+        }
+        return this;
+    }
+
+    /** Stops serving pattern (exactly as it was added); handshakes that already chose it are not affected. */
+    public SocketContext<S> removeServerName(String pattern) {
+        checkAccess();
+        checkServerName(pattern);
+        TlsNatives.contextRemoveServerName(handle, pattern);
+        return this;
+    }
+
+    /** True when exactly this pattern was added (and not removed since). */
+    public boolean hasServerName(String pattern) {
+        checkAccess();
+        checkServerName(pattern);
+        return TlsNatives.contextHasServerName(handle, pattern);
+    }
+
+    /**
+     * Sets onServerName: a client asked for a host name no pattern matches; the handler may
+     * {@link #addServerName} it before the handshake goes on (see {@link ServerNameHandler}). Null removes it.
+     * TLS contexts only (INVALID_ARGUMENT otherwise).
+     */
+    public SocketContext<S> onServerName(ServerNameHandler<S> handler) {
+        checkAccess();
+        requireTlsContext("onServerName");
+        onServerName = handler;
+        TlsNatives.contextOnServerName(handle, handler != null);
+        return this;
+    }
+
+    /** Upcall (through LoopCore): an unknown SNI name during a handshake; exceptions go to the loop's handler. */
+    void serverNameRequested(String hostname) {
+        ServerNameHandler<S> h = onServerName;
+        if (h != null && !closed) {
+            h.onServerName(this, hostname);
+        }
+    }
+
+    private void checkServerName(String pattern) {
+        requireTlsContext("server names");
+        if (pattern == null || pattern.isEmpty() || pattern.indexOf('\0') >= 0) {
+            throw new UsException(UsException.Kind.INVALID_ARGUMENT,
+                    "invalid server name pattern " + (pattern == null ? "null" : "\"" + pattern + "\""));
+        }
+    }
+
+    private void requireTlsContext(String what) {
+        if (ssl != 1) {
+            throw new UsException(UsException.Kind.INVALID_ARGUMENT, what + " apply to TLS contexts only");
+        }
     }
 
     // ---------------------------------------------------------------- listening
