@@ -260,6 +260,9 @@ static inline int tls_outbox_drain(int ssl, struct us_socket_t *s, struct tls_ou
 
 /* Queues data behind what waits and writes as much as goes now. */
 static inline void tls_send(int ssl, struct us_socket_t *s, struct tls_outbox *o, const char *data, size_t length) {
+    if (length == 0) {
+        return;
+    }
     if (o->length + length > o->capacity) {
         size_t capacity = o->capacity ? o->capacity : 4096;
         while (capacity < o->length + length) {
