@@ -20,8 +20,12 @@ fail() {
 # USOCKETS4J_JAR=<jar> runs the demo against another build (the tests do).
 jar=${USOCKETS4J_JAR:-$(ls target/usockets4j-*.jar 2>/dev/null | head -n1 || true)}
 if [[ -z "$jar" ]]; then
-  echo "building target/usockets4j-*.jar (first run only)..." >&2
-  mvn -q -B -Dmaven.test.skip=true package >&2
+  echo "building target/usockets4j-*.jar (first run only, about a minute; log: target/demo-build.log)..." >&2
+  mkdir -p target
+  if ! mvn -q -B -Dmaven.test.skip=true package >target/demo-build.log 2>&1; then
+    tail -n 40 target/demo-build.log >&2
+    fail "the build failed (full log: target/demo-build.log)"
+  fi
   jar=$(ls target/usockets4j-*.jar 2>/dev/null | head -n1 || true)
   [[ -n "$jar" ]] || fail "the build made no jar"
 fi
