@@ -3,14 +3,17 @@ package org.usockets4j.internal;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The dual queue behind {@code LoopHandle.defer}: producers (any thread) append to the inbox under a
- * short spin lock; the first append since the last drain wakes the loop (one wakeup per batch, not
- * per callback). The loop thread swaps inbox and outbox under the lock and runs the outbox without
- * it, so producers never wait on callbacks and a callback that defers again lands in the next round.
- * Callbacks run in append order (so FIFO per producer), each exactly once; after {@link #close()}
- * nothing more is accepted, and what was accepted before still runs at the next drain.
+ * The dual queue behind {@code LoopHandle.defer}, lock-free. Each producer thread appends to an
+ * inbox of its own (a single-producer queue, so producers never contend with each other) and, on
+ * the first append since the loop last took that inbox, puts it on a shared ready list; the first
+ * inbox put on an empty ready list wakes the loop (one wakeup per batch, not per callback). The loop
+ * thread takes the whole ready list, notes how far each inbox is filled, and runs exactly that:
+ * producers never wait on callbacks, and a callback that defers again lands in the next round.
+ * Callbacks run in the order each producer appended them, each exactly once. After {@link #close()}
+ * nothing more is accepted; what was accepted before still runs at the next drain.
  */
 public final class DeferQueue {
     /** Wakes the loop; called at most once per batch, never after close() returned. */
@@ -25,135 +28,270 @@ public final class DeferQueue {
         void run(Object callback);
     }
 
-    private static final int INITIAL = 1024;
-    private static final int SHRINK_ABOVE = 1 << 16;
-    private static final VarHandle LOCK;
-    private static final VarHandle WAKERS;
+    /** Slots per inbox chunk; the last slot of a chunk links to the next one. */
+    private static final int CHUNK = 512;
+    private static final Producer[] NO_PRODUCERS = new Producer[0];
+    private static final VarHandle READY;
+    private static final VarHandle PUBLISHED;
+    private static final VarHandle BUSY;
+    private static final VarHandle SCHEDULED;
 
     static {
         try {
-            LOCK = MethodHandles.lookup().findVarHandle(DeferQueue.class, "lock", int.class);
-            WAKERS = MethodHandles.lookup().findVarHandle(DeferQueue.class, "wakers", int.class);
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            READY = lookup.findVarHandle(DeferQueue.class, "ready", Producer.class);
+            PUBLISHED = lookup.findVarHandle(ProducerSide.class, "published", long.class);
+            BUSY = lookup.findVarHandle(ProducerSide.class, "busy", int.class);
+            SCHEDULED = lookup.findVarHandle(ConsumerSide.class, "scheduled", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
+    // Field groups of one inbox, padded apart so the loop thread's progress and the producer's
+    // progress do not share a cache line.
+    abstract static class PadHead {
+        long h0, h1, h2, h3, h4, h5, h6, h7;
+    }
+
+    abstract static class ProducerSide extends PadHead {
+        /** Callbacks appended and visible to the loop (written by the producer only). */
+        volatile long published;
+        /** 1 while the producer is inside offer(); close() waits for 0. */
+        volatile int busy;
+        Object[] tailChunk;
+        int tailIndex;
+        long appended;
+    }
+
+    abstract static class PadMiddle extends ProducerSide {
+        long m0, m1, m2, m3, m4, m5, m6, m7;
+    }
+
+    abstract static class ConsumerSide extends PadMiddle {
+        /** True from the producer putting the inbox on the ready list until the loop takes it off. */
+        volatile boolean scheduled;
+        Producer nextReady;
+        Object[] headChunk;
+        int headIndex;
+        long consumed;
+    }
+
+    /** One producer thread's inbox. */
+    static final class Producer extends ConsumerSide {
+        long t0, t1, t2, t3, t4, t5, t6, t7;
+        final Thread thread;
+
+        Producer(Thread thread) {
+            this.thread = thread;
+            Object[] first = new Object[CHUNK + 1];
+            this.tailChunk = first;
+            this.headChunk = first;
+        }
+    }
+
     private final Waker waker;
-
-    // Guarded by lock.
+    private final ThreadLocal<Producer> local = new ThreadLocal<>();
+    private final AtomicLong wakeups = new AtomicLong();
+    private volatile boolean closed;
+    private volatile Producer[] producers = NO_PRODUCERS;
     @SuppressWarnings("unused")
-    private volatile int lock;
-    private Object[] inbox = new Object[INITIAL];
-    private int inboxSize;
-    private boolean wakePending;
-    private boolean closed;
-    private long wakeups;
-    private long accepted;
-
-    // Producers between deciding to wake (under the lock) and the end of their wake call.
-    @SuppressWarnings("unused")
-    private volatile int wakers;
+    private volatile Producer ready;
 
     // Loop thread only.
-    private Object[] outbox = new Object[INITIAL];
+    private Producer[] scratch = new Producer[8];
     private boolean draining;
+    private int drains;
 
-    /** A queue that calls waker on the first append of each batch. */
+    /** A queue that calls waker when a batch starts. */
     public DeferQueue(Waker waker) {
         this.waker = waker;
     }
 
     /** Appends callback; false (nothing queued) once the queue is closed. Any thread. */
     public boolean offer(Object callback) {
-        boolean wake = false;
-        lock();
+        Producer p = local.get();
+        if (p == null) {
+            p = register();
+        }
+        // Dekker with close(): either close() sees busy and waits for this append, or this sees closed.
+        BUSY.setVolatile(p, 1);
         try {
             if (closed) {
                 return false;
             }
-            Object[] in = inbox;
-            int n = inboxSize;
-            if (n == in.length) {
-                in = inbox = Arrays.copyOf(in, n << 1);
+            int i = p.tailIndex;
+            Object[] chunk = p.tailChunk;
+            if (i == CHUNK) {
+                Object[] next = new Object[CHUNK + 1];
+                chunk[CHUNK] = next;
+                p.tailChunk = chunk = next;
+                i = 0;
             }
-            in[n] = callback;
-            inboxSize = n + 1;
-            accepted++;
-            if (!wakePending) {
-                wakePending = true;
-                wakeups++;
-                // Counted under the lock, so close() sees it and waits for the wake call to end
-                // before the loop can be freed; the system call itself happens outside the lock.
-                WAKERS.getAndAdd(this, 1);
-                wake = true;
+            chunk[i] = callback;
+            p.tailIndex = i + 1;
+            long n = ++p.appended;
+            // Dekker with drain(): either the loop sees this callback, or this sees the inbox unscheduled.
+            PUBLISHED.setVolatile(p, n);
+            if (!(boolean) SCHEDULED.getVolatile(p) && SCHEDULED.compareAndSet(p, false, true)) {
+                schedule(p);
             }
+            return true;
         } finally {
-            unlock();
+            BUSY.setRelease(p, 0);
         }
-        if (wake) {
-            try {
-                waker.wake();
-            } finally {
-                WAKERS.getAndAdd(this, -1);
-            }
+    }
+
+    private void schedule(Producer p) {
+        Producer head;
+        do {
+            head = (Producer) READY.getVolatile(this);
+            p.nextReady = head;
+        } while (!READY.compareAndSet(this, head, p));
+        if (head == null) {
+            wakeups.incrementAndGet();
+            // Inside the busy section: close() waits for it, so the loop is never freed under it.
+            waker.wake();
         }
-        return true;
+    }
+
+    private Producer register() {
+        Producer p = new Producer(Thread.currentThread());
+        synchronized (this) {
+            Producer[] all = producers;
+            Producer[] more = Arrays.copyOf(all, all.length + 1);
+            more[all.length] = p;
+            producers = more;
+        }
+        local.set(p);
+        return p;
     }
 
     /**
-     * Loop thread: runs every callback appended before this call, in order, and returns how many.
-     * Callbacks appended meanwhile wait for the next drain. A nested call (from a callback) returns 0.
+     * Loop thread: runs every callback appended before this call, per producer in order, and returns
+     * how many. Callbacks appended meanwhile wait for the next drain. A nested call returns 0.
      */
     public int drain(Runner runner) {
         if (draining) {
             return 0;
         }
-        Object[] batch;
-        int n;
-        lock();
-        try {
-            batch = inbox;
-            n = inboxSize;
-            inbox = outbox;
-            inboxSize = 0;
-            wakePending = false;
-        } finally {
-            unlock();
+        Producer list = (Producer) READY.getAndSet(this, (Producer) null);
+        if (list == null) {
+            return 0;
         }
         draining = true;
+        int count = 0;
+        int run = 0;
+        int k = -1;
         try {
-            for (int i = 0; i < n; i++) {
-                Object callback = batch[i];
-                batch[i] = null;
-                runner.run(callback);
+            // Take the whole list first: an inbox can be put on the next list (re-linking it) as
+            // soon as it is unscheduled below.
+            for (Producer p = list; p != null; p = p.nextReady) {
+                if (count == scratch.length) {
+                    scratch = Arrays.copyOf(scratch, count * 2);
+                }
+                scratch[count++] = p;
+            }
+            // The list is newest first; serve inboxes in the order they became ready.
+            for (k = count - 1; k >= 0; k--) {
+                Producer p = scratch[k];
+                p.nextReady = null;
+                SCHEDULED.setVolatile(p, false);
+                long limit = (long) PUBLISHED.getVolatile(p);
+                run += consume(p, limit, runner);
             }
         } finally {
+            // Only if a runner threw: inboxes not (fully) served go back on the ready list.
+            for (int j = k; j >= 0; j--) {
+                Producer p = scratch[j];
+                p.nextReady = null;
+                if (j < k) {
+                    SCHEDULED.setVolatile(p, false);
+                }
+                if ((long) PUBLISHED.getVolatile(p) != p.consumed && SCHEDULED.compareAndSet(p, false, true)) {
+                    schedule(p);
+                }
+            }
+            Arrays.fill(scratch, 0, count, null);
             draining = false;
-            // Give back memory after a burst.
-            outbox = batch.length > SHRINK_ABOVE && n < (batch.length >>> 3) ? new Object[batch.length >>> 1] : batch;
         }
-        return n;
+        if ((++drains & 1023) == 0) {
+            forgetDeadProducers();
+        }
+        return run;
+    }
+
+    private static int consume(Producer p, long limit, Runner runner) {
+        int run = 0;
+        Object[] chunk = p.headChunk;
+        int i = p.headIndex;
+        long done = p.consumed;
+        while (done < limit) {
+            if (i == CHUNK) {
+                Object[] next = (Object[]) chunk[CHUNK];
+                chunk[CHUNK] = null;
+                chunk = next;
+                i = 0;
+            }
+            Object callback = chunk[i];
+            chunk[i] = null;
+            i++;
+            done++;
+            // Progress is saved before the callback runs: a callback that closes the loop (and so
+            // drains again) must not run this one twice.
+            p.headChunk = chunk;
+            p.headIndex = i;
+            p.consumed = done;
+            run++;
+            runner.run(callback);
+        }
+        return run;
+    }
+
+    /** Drops the inboxes of threads that ended with nothing left in them. */
+    private void forgetDeadProducers() {
+        Producer[] all = producers;
+        int dead = 0;
+        for (Producer p : all) {
+            if (!p.thread.isAlive() && p.consumed == (long) PUBLISHED.getVolatile(p)) {
+                dead++;
+            }
+        }
+        if (dead == 0) {
+            return;
+        }
+        synchronized (this) {
+            all = producers;
+            Producer[] alive = new Producer[all.length];
+            int n = 0;
+            for (Producer p : all) {
+                if (p.thread.isAlive() || p.consumed != (long) PUBLISHED.getVolatile(p)) {
+                    alive[n++] = p;
+                }
+            }
+            producers = Arrays.copyOf(alive, n);
+        }
     }
 
     /**
-     * Stops accepting callbacks and waits for wake calls under way, so the loop may be freed once it
+     * Stops accepting callbacks and waits for appends under way (and their wake calls), so that
+     * every accepted callback is visible to the next drain and the loop may be freed once it
      * returns; returns false when it was already closed. Any thread.
      */
     public boolean close() {
-        boolean was;
-        lock();
-        try {
-            was = closed;
-            closed = true;
-        } finally {
-            unlock();
-        }
-        for (int spins = 0; (int) WAKERS.getVolatile(this) != 0; spins++) {
-            if (spins < 64) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
+        boolean was = closed;
+        closed = true;
+        Thread me = Thread.currentThread();
+        for (Producer p : producers) {
+            if (p.thread == me) {
+                continue;
+            }
+            for (int spins = 0; (int) BUSY.getVolatile(p) != 0; spins++) {
+                if (spins < 64) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
             }
         }
         return !was;
@@ -161,66 +299,33 @@ public final class DeferQueue {
 
     /** Whether close() was called. */
     public boolean isClosed() {
-        lock();
-        try {
-            return closed;
-        } finally {
-            unlock();
-        }
+        return closed;
     }
 
-    /** Whether callbacks wait for the next drain. */
+    /** Loop thread: whether callbacks wait for the next drain. */
     public boolean hasPending() {
-        lock();
-        try {
-            return inboxSize > 0;
-        } finally {
-            unlock();
+        if (READY.getVolatile(this) != null) {
+            return true;
         }
+        for (Producer p : producers) {
+            if ((long) PUBLISHED.getVolatile(p) != p.consumed) {
+                return true;
+            }
+        }
+        return false;
     }
 
-    /** How many times the queue woke the loop (one per batch). */
+    /** How many times the queue woke the loop (once per batch). */
     public long wakeups() {
-        lock();
-        try {
-            return wakeups;
-        } finally {
-            unlock();
-        }
+        return wakeups.get();
     }
 
-    /** How many callbacks were accepted in all. */
+    /** How many callbacks were accepted in all (by producers still known to the queue). */
     public long accepted() {
-        lock();
-        try {
-            return accepted;
-        } finally {
-            unlock();
+        long sum = 0;
+        for (Producer p : producers) {
+            sum += (long) PUBLISHED.getVolatile(p);
         }
-    }
-
-    private void lock() {
-        if (!LOCK.compareAndSet(this, 0, 1)) {
-            lockSlow();
-        }
-    }
-
-    private void lockSlow() {
-        int spins = 0;
-        for (;;) {
-            if ((int) LOCK.getOpaque(this) == 0 && LOCK.compareAndSet(this, 0, 1)) {
-                return;
-            }
-            if (++spins < 64) {
-                Thread.onSpinWait();
-            } else {
-                // Few cores: let the holder run instead of burning its time slice.
-                Thread.yield();
-            }
-        }
-    }
-
-    private void unlock() {
-        LOCK.setRelease(this, 0);
+        return sum;
     }
 }

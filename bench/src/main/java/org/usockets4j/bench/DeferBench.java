@@ -4,6 +4,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +21,8 @@ import org.usockets4j.Timer;
  * run. The rate is callbacks executed on the loop per second. Producers stop adding while more than
  * a fixed number of callbacks wait (the same bound for both), so neither side just fills memory.
  *
- * <p>Usage: {@code DeferBench [seconds=5] [producers=2] [warmupSeconds=3]}
+ * <p>Usage: {@code DeferBench [seconds=5] [producers=2] [warmupSeconds=3] [rounds=3]}: rounds alternate
+ * between the two loops, so a change in machine load hits both alike; the figures are the medians.
  */
 public final class DeferBench {
     private static final long MAX_IN_FLIGHT = 1 << 16;
@@ -49,70 +51,97 @@ public final class DeferBench {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         int producers = args.length > 1 ? Integer.parseInt(args[1]) : 2;
         int warmup = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 3;
         if (!Epoll.isAvailable()) {
             throw new IllegalStateException("Netty epoll is not available", Epoll.unavailabilityCause());
         }
-        System.out.printf(Locale.ROOT, "defer throughput: %d producers, %d s measured after %d s warm-up, %d cores%n",
-                producers, seconds, warmup, Runtime.getRuntime().availableProcessors());
+        System.out.printf(Locale.ROOT, "defer throughput: %d producers, %d rounds of %d s each after %d s warm-up; %d cores%n",
+                producers, rounds, seconds, warmup, Runtime.getRuntime().availableProcessors());
 
-        double u = runUsockets4j(producers, warmup, seconds);
-        double n = runNetty(producers, warmup, seconds);
-        System.out.printf(Locale.ROOT, "usockets4j LoopHandle.defer : %,14.0f callbacks/s%n", u);
-        System.out.printf(Locale.ROOT, "netty EpollEventLoop.execute: %,14.0f callbacks/s%n", n);
-        System.out.printf(Locale.ROOT, "ratio usockets4j / netty    : %.2fx%n", u / n);
-    }
-
-    static double runUsockets4j(int producers, int warmup, int seconds) throws Exception {
-        CountDownLatch ready = new CountDownLatch(1);
-        @SuppressWarnings("unchecked")
-        LoopHandle<Void>[] handle = new LoopHandle[1];
-        Thread loopThread = new Thread(() -> {
-            try (Loop<Void> loop = Loop.create()) {
-                handle[0] = loop.handle();
-                Timer<Void> keepAlive = loop.createTimer();
-                keepAlive.set(50, 50, t -> {
-                    if (stop) {
-                        t.close();
-                    }
-                });
-                ready.countDown();
-                loop.run();
-            }
-        }, "usockets4j-loop");
-        stop = false;
-        loopThread.start();
-        ready.await();
-        LoopHandle<Void> h = handle[0];
-        double rate = measure(() -> h.defer(U_NOOP), U_COUNTER, producers, warmup, seconds);
-        loopThread.join();
-        return rate;
-    }
-
-    static double runNetty(int producers, int warmup, int seconds) throws Exception {
+        UsocketsLoop u = new UsocketsLoop();
         EpollEventLoopGroup group = new EpollEventLoopGroup(1);
+        EventLoop netty = group.next();
+        LoopHandle<Void> handle = u.handle;
+        Target uTarget = () -> handle.defer(U_NOOP);
+        Target nTarget = () -> netty.execute(N_NOOP);
         try {
-            EventLoop loop = group.next();
-            return measure(() -> loop.execute(N_NOOP), N_COUNTER, producers, warmup, seconds);
+            measure(uTarget, U_COUNTER, producers, warmup);
+            measure(nTarget, N_COUNTER, producers, warmup);
+            double[] uRates = new double[rounds];
+            double[] nRates = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                uRates[r] = measure(uTarget, U_COUNTER, producers, seconds);
+                nRates[r] = measure(nTarget, N_COUNTER, producers, seconds);
+                System.out.printf(Locale.ROOT, "  round %d: usockets4j %,14.0f/s   netty %,14.0f/s   ratio %.2fx%n",
+                        r + 1, uRates[r], nRates[r], uRates[r] / nRates[r]);
+            }
+            double um = median(uRates);
+            double nm = median(nRates);
+            System.out.printf(Locale.ROOT, "usockets4j LoopHandle.defer : %,14.0f callbacks/s (median)%n", um);
+            System.out.printf(Locale.ROOT, "netty EpollEventLoop.execute: %,14.0f callbacks/s (median)%n", nm);
+            System.out.printf(Locale.ROOT, "ratio usockets4j / netty    : %.2fx%n", um / nm);
         } finally {
+            u.stop();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    /** A usockets4j loop running on its own thread until stop(). */
+    static final class UsocketsLoop {
+        final LoopHandle<Void> handle;
+        final Thread thread;
+        volatile boolean stopped;
+
+        UsocketsLoop() throws InterruptedException {
+            CountDownLatch ready = new CountDownLatch(1);
+            @SuppressWarnings("unchecked")
+            LoopHandle<Void>[] h = new LoopHandle[1];
+            thread = new Thread(() -> {
+                try (Loop<Void> loop = Loop.create()) {
+                    h[0] = loop.handle();
+                    Timer<Void> keepAlive = loop.createTimer();
+                    keepAlive.set(50, 50, t -> {
+                        if (stopped) {
+                            t.close();
+                        }
+                    });
+                    ready.countDown();
+                    loop.run();
+                }
+            }, "usockets4j-loop");
+            thread.start();
+            ready.await();
+            handle = h[0];
+        }
+
+        void stop() throws InterruptedException {
+            stopped = true;
+            thread.join();
         }
     }
 
     private static volatile boolean stop;
 
-    static double measure(Target target, Counter counter, int producers, int warmup, int seconds)
-            throws InterruptedException {
+    /** Runs the producers against target for the given time; returns callbacks executed per second. */
+    static double measure(Target target, Counter counter, int producers, int seconds) throws InterruptedException {
         stop = false;
-        AtomicLong sent = new AtomicLong();
+        AtomicLong sent = new AtomicLong(counter.published.get());
         Thread[] threads = new Thread[producers];
+        CountDownLatch started = new CountDownLatch(producers);
         for (int p = 0; p < producers; p++) {
             threads[p] = new Thread(() -> {
-                long mine = 0;
+                started.countDown();
                 while (!stop) {
                     for (int i = 0; i < 256; i++) {
                         target.submit();
                     }
-                    mine += 256;
                     long total = sent.addAndGet(256);
                     while (total - counter.published.get() > MAX_IN_FLIGHT && !stop) {
                         Thread.onSpinWait();
@@ -121,7 +150,7 @@ public final class DeferBench {
             }, "producer-" + p);
             threads[p].start();
         }
-        Thread.sleep(warmup * 1000L);
+        started.await();
         long start = counter.published.get();
         long t0 = System.nanoTime();
         Thread.sleep(seconds * 1000L);
@@ -130,6 +159,11 @@ public final class DeferBench {
         stop = true;
         for (Thread t : threads) {
             t.join();
+        }
+        // The loop finishes what is queued before the next measurement starts.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (counter.published.get() < sent.get() && System.nanoTime() < deadline) {
+            Thread.sleep(1);
         }
         return (end - start) * 1e9 / (t1 - t0);
     }
