@@ -101,12 +101,12 @@ public final class Loop<T> implements AutoCloseable {
         this.ext = ext;
     }
 
-    /** A timer that keeps run() going until it is closed. */
+    /** A timer that keeps run() going while it is armed. */
     public <E> Timer<E> createTimer() {
         return createTimer(false);
     }
 
-    /** A timer; a fallthrough timer does not keep run() going. */
+    /** A timer; a fallthrough timer does not keep run() going even when armed. */
     public <E> Timer<E> createTimer(boolean fallthrough) {
         checkAccess();
         Timer<E> timer = new Timer<>(this);

@@ -7,8 +7,9 @@ import org.usockets4j.internal.Natives;
 
 /**
  * A timer of one {@link Loop}: calls its callback on the loop thread after a delay, then optionally
- * at a period. Used only on the loop's thread. An open non-fallthrough timer keeps {@code run()}
- * going (even when disarmed), so close timers you are done with.
+ * at a period. Used only on the loop's thread. An armed non-fallthrough timer keeps {@code run()}
+ * going; a disarmed one, or a one-shot that fired, does not. Close timers you are done with: each
+ * holds a descriptor until closed (or until its loop closes).
  *
  * @param <T> the type of the timer's ext
  */
@@ -32,8 +33,8 @@ public final class Timer<T> implements AutoCloseable {
     }
 
     /**
-     * Calls callback after ms milliseconds, then every repeatMs (0: once), replacing any earlier
-     * setting; ms and repeatMs both 0 disarms. Throws INVALID_ARGUMENT for negative times.
+     * Calls callback after ms milliseconds (0: as soon as possible), then every repeatMs (0: once),
+     * replacing any earlier setting; ms and repeatMs both 0 disarms. INVALID_ARGUMENT for negative times.
      */
     public Timer<T> set(int ms, int repeatMs, Consumer<? super Timer<T>> callback) {
         Objects.requireNonNull(callback, "callback");

@@ -1,0 +1,51 @@
+package org.usockets4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+/** libusockets4j.so exports JNI_OnLoad (and JNI entry points) only: the core and OpenSSL stay hidden inside. */
+class NativeExportsTest {
+
+    @Test
+    void onlyJniSymbolsAreExported() throws Exception {
+        Path classes = Path.of(Loop.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path so = classes.resolve("META-INF/native/" + Native.platform() + "/libusockets4j.so");
+        assumeTrue(Files.isRegularFile(so), "no library built into " + classes);
+        Process nm;
+        try {
+            nm = new ProcessBuilder("nm", "-D", "--defined-only", so.toString()).redirectErrorStream(true).start();
+        } catch (java.io.IOException e) {
+            assumeTrue(false, "nm (binutils) is not installed");
+            return;
+        }
+        String out = new String(nm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(nm.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, nm.exitValue(), out);
+        List<String> foreign = new ArrayList<>();
+        boolean onLoad = false;
+        for (String line : out.split("\n")) {
+            String[] parts = line.trim().split("\\s+");
+            if (parts.length < 3) {
+                continue;
+            }
+            String name = parts[2];
+            if (name.equals("JNI_OnLoad")) {
+                onLoad = true;
+            } else if (!name.startsWith("Java_") && !name.equals("JNI_OnUnload")) {
+                foreign.add(line.trim());
+            }
+        }
+        assertTrue(onLoad, "JNI_OnLoad is not exported:\n" + out);
+        assertEquals(List.of(), foreign, "symbols exported beyond the JNI entry points");
+    }
+}
