@@ -7,7 +7,9 @@
 #   server_stop NAME                         stop it (every server still running is stopped on exit)
 #   load ARGS...                             run a load command pinned to the load core
 #   measure_echo / measure_wrk / measure_stime SECTION CONFIG NAME ROUND ...
-#                                            one measured run: load + server CPU over the run,
+#                                            one measured run: load + server CPU over the run (and,
+#                                            where perf can count them, the server's user and kernel
+#                                            instructions: a figure a busy machine does not skew),
 #                                            appended as one row to $BENCH_OUT/rounds.csv
 # Variables set by scripts/bench.sh: BENCH_CP (classpath), ECHO_LOAD (binary), BENCH_OUT, BENCH_TMP.
 
@@ -15,6 +17,11 @@ SERVER_CORE=${BENCH_SERVER_CORE:-0}
 LOAD_CORE=${BENCH_LOAD_CORE:-1}
 BENCH_JAVA_OPTS=${BENCH_JAVA_OPTS:--Xms512m -Xmx512m -XX:+AlwaysPreTouch -Dio.netty.leakDetection.level=disabled}
 CLK_TCK=$(getconf CLK_TCK)
+# BENCH_PERF: auto (count instructions when `perf stat` can), 0 (never)
+BENCH_PERF=${BENCH_PERF:-auto}
+if [[ $BENCH_PERF == auto ]]; then
+  if command -v perf >/dev/null 2>&1 && perf stat -x, -e instructions:u -- true >/dev/null 2>&1; then BENCH_PERF=1; else BENCH_PERF=0; fi
+fi
 
 declare -A SRV_PID SRV_PORT SRV_CTL SRV_OUT
 
@@ -93,7 +100,30 @@ server_ask() {
 
 load() { taskset -c "$LOAD_CORE" "$@"; }
 
-# record SECTION CONFIG NAME ROUND OPS SECONDS P50_US P99_US CPU_TICKS USER_TICKS ERRORS
+# counters_start NAME / counters_stop: the server's user and kernel instructions in between, left in
+# COUNTERS as "user,kernel" (empty fields when perf is off or could not count). Not in $(...): wait
+# only works in the shell that started perf.
+COUNTERS_PID= COUNTERS=
+counters_start() {
+  COUNTERS_PID=
+  ((BENCH_PERF)) || return 0
+  rm -f "$BENCH_TMP/perf.out"
+  perf stat -x, -o "$BENCH_TMP/perf.out" -e instructions:u,instructions:k -p "${SRV_PID[$1]}" >/dev/null 2>&1 &
+  COUNTERS_PID=$!
+  local i # perf writes its header once it counts
+  for ((i = 0; i < 100; i++)); do [[ -s $BENCH_TMP/perf.out ]] && break; sleep 0.01; done
+}
+counters_stop() {
+  COUNTERS=,
+  [[ -n $COUNTERS_PID ]] || return 0
+  kill -INT "$COUNTERS_PID" 2>/dev/null || true
+  wait "$COUNTERS_PID" 2>/dev/null || true
+  COUNTERS=$(awk -F, '$3 ~ /^instructions:u/ {u = $1} $3 ~ /^instructions:k/ {k = $1}
+    END {print (u ~ /^[0-9]+$/ ? u : "") "," (k ~ /^[0-9]+$/ ? k : "")}' "$BENCH_TMP/perf.out" 2>/dev/null || echo ,)
+  rm -f "$BENCH_TMP/perf.out"
+}
+
+# record SECTION CONFIG NAME ROUND OPS SECONDS P50_US P99_US CPU_TICKS USER_TICKS ERRORS INSTR_USER,INSTR_KERNEL
 record() {
   local IFS=,
   printf '%s\n' "$*" >>"$BENCH_OUT/rounds.csv"
@@ -116,16 +146,18 @@ field() { sed -n "s|.* $2=\([^ ]*\).*|\1|p" <<<" $1"; }
 # measure_echo SECTION CONFIG NAME ROUND CONNS SIZE [SECONDS]
 measure_echo() {
   local section=$1 config=$2 name=$3 round=$4 conns=$5 size=$6 secs=${7:-$BENCH_SECONDS} c0 c1 line
+  counters_start "$name"
   c0=$(server_cpu "$name")
   line=$(echo_load "${SRV_PORT[$name]}" "$conns" "$size" "$secs")
   c1=$(server_cpu "$name")
+  counters_stop
   if [[ -z $line ]]; then
     log "  $name: echo-load failed ($(tail -n 1 "$BENCH_TMP/echo-load.err" 2>/dev/null))"
     return 0
   fi
   local -a cpu=($(cpu_delta "$c0" "$c1"))
   record "$section" "$config" "$name" "$round" "$(field "$line" rtt)" "$(field "$line" secs)" \
-    "$(field "$line" p50_us)" "$(field "$line" p99_us)" "${cpu[0]}" "${cpu[1]}" "$(field "$line" errors)"
+    "$(field "$line" p50_us)" "$(field "$line" p99_us)" "${cpu[0]}" "${cpu[1]}" "$(field "$line" errors)" "$COUNTERS"
 }
 
 # wrk_us VALUE: a wrk latency ("274.00us", "1.20ms", "1.02s") in microseconds.
@@ -140,9 +172,11 @@ measure_wrk() {
   local section=$1 config=$2 name=$3 round=$4 url=$5 c0 c1 out
   shift 5
   out=$BENCH_TMP/wrk.out
+  counters_start "$name"
   c0=$(server_cpu "$name")
   load wrk -t1 -c100 -d"${BENCH_SECONDS}s" --latency "$@" "$url" >"$out" 2>&1 || true
   c1=$(server_cpu "$name")
+  counters_stop
   local ops secs p50 p99 errors
   read -r ops secs < <(awk '/ requests in /{sub(/s,$/, "", $4); print $1, $4}' "$out")
   if [[ -z ${ops:-} ]]; then
@@ -153,7 +187,7 @@ measure_wrk() {
   p99=$(wrk_us "$(awk '$1 == "99%" {print $2}' "$out")")
   errors=$(awk '/Socket errors:/ {gsub(/,/, ""); e += $4 + $6 + $8 + $10} /Non-2xx/ {e += $NF} END {print e + 0}' "$out")
   local -a cpu=($(cpu_delta "$c0" "$c1"))
-  record "$section" "$config" "$name" "$round" "$ops" "$secs" "$p50" "$p99" "${cpu[0]}" "${cpu[1]}" "$errors"
+  record "$section" "$config" "$name" "$round" "$ops" "$secs" "$p50" "$p99" "${cpu[0]}" "${cpu[1]}" "$errors" "$COUNTERS"
 }
 
 # measure_stime SECTION CONFIG NAME ROUND CLIENTS: CLIENTS parallel `openssl s_time -new` for
@@ -161,6 +195,7 @@ measure_wrk() {
 measure_stime() {
   local section=$1 config=$2 name=$3 round=$4 clients=$5 c0 c1 i
   local -a pids=()
+  counters_start "$name"
   c0=$(server_cpu "$name")
   for ((i = 0; i < clients; i++)); do
     load openssl s_time -connect "127.0.0.1:${SRV_PORT[$name]}" -new -time "$BENCH_SECONDS" \
@@ -170,6 +205,7 @@ measure_stime() {
   for i in "${pids[@]}"; do wait "$i" || true; done
   c1=$(server_cpu "$name")
   local ops
+  counters_stop
   ops=$(cat "$BENCH_TMP"/stime.* | awk '/connections in .* real seconds/ {n += $1} END {print n + 0}')
   rm -f "$BENCH_TMP"/stime.*
   if ((ops == 0)); then
@@ -177,5 +213,5 @@ measure_stime() {
     return 0
   fi
   local -a cpu=($(cpu_delta "$c0" "$c1"))
-  record "$section" "$config" "$name" "$round" "$ops" "$BENCH_SECONDS" "" "" "${cpu[0]}" "${cpu[1]}" 0
+  record "$section" "$config" "$name" "$round" "$ops" "$BENCH_SECONDS" "" "" "${cpu[0]}" "${cpu[1]}" 0 "$COUNTERS"
 }

@@ -41,6 +41,7 @@ report_rounds() {
     cpu[k, i] = $9 * 1e6 / tck / $5
     usr[k, i] = $10 * 1e6 / tck / $5
     err[k] += $11
+    if ($12 != "" && $13 != "") { ni[k]++; uin[k, ni[k]] = $12 / $5; kin[k, ni[k]] = $13 / $5 }
     haslat[k] = haslat[k] || lat
   }
   function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
@@ -53,9 +54,10 @@ report_rounds() {
       k = configs[c] SUBSEP servers[s]
       if (!(k in n)) continue
       mcpu[k] = med(cpu, k, n[k]); musr[k] = med(usr, k, n[k])
+      if (ni[k] > 0) { muin[k] = med(uin, k, ni[k]); mkin[k] = med(kin, k, ni[k]) }
     }
-    hdr = sprintf("%-24s %-16s %-32s %9s %9s %10s %10s", "config", "server", "ops/s median (min-max)", "p50 us", "p99 us", "CPU us/op", "user us/op")
-    for (b = 1; b <= nb; b++) hdr = hdr sprintf(" %18s %18s", "CPU x " base[b], "user x " base[b])
+    hdr = sprintf("%-24s %-16s %-32s %9s %9s %10s %10s %10s %10s", "config", "server", "ops/s median (min-max)", "p50 us", "p99 us", "CPU us/op", "user us/op", "u-inst/op", "k-inst/op")
+    for (b = 1; b <= nb; b++) hdr = hdr sprintf(" %8s %8s %8s", "CPU", "user", "u-inst") " x " base[b]
     print hdr
     for (c = 1; c <= nc; c++) {
       for (s = 1; s <= ns; s++) {
@@ -65,7 +67,8 @@ report_rounds() {
         t = sprintf("%.0f (%.0f-%.0f)", med(tput, k, m), lo(tput, k, m), hi(tput, k, m))
         l50 = haslat[k] ? sprintf("%.1f", med(p50, k, m)) : "-"
         l99 = haslat[k] ? sprintf("%.1f", med(p99, k, m)) : "-"
-        line = sprintf("%-24s %-16s %-32s %9s %9s %10.3f %10.3f", C, S, t, l50, l99, mcpu[k], musr[k])
+        line = sprintf("%-24s %-16s %-32s %9s %9s %10.3f %10.3f %10s %10s", C, S, t, l50, l99, mcpu[k], musr[k],
+          ni[k] ? sprintf("%.0f", muin[k]) : "-", ni[k] ? sprintf("%.0f", mkin[k]) : "-")
         row("ops_per_s", sprintf("%.0f", med(tput, k, m)), sprintf("%.0f", lo(tput, k, m)), sprintf("%.0f", hi(tput, k, m)), "1/s", "", "")
         if (haslat[k]) {
           row("p50", l50, sprintf("%.1f", lo(p50, k, m)), sprintf("%.1f", hi(p50, k, m)), "us", "", "")
@@ -75,9 +78,15 @@ report_rounds() {
           kb = configs[c] SUBSEP base[b]
           rc = (kb in n) ? ratio(mcpu[k], mcpu[kb]) : "-"
           ru = (kb in n) ? ratio(musr[k], musr[kb]) : "-"
-          line = line sprintf(" %18s %18s", rc, ru)
+          ri = (kb in n) && ni[k] && ni[kb] ? ratio(muin[k], muin[kb]) : "-"
+          line = line sprintf(" %8s %8s %8s", rc, ru, ri) (b < nb ? sprintf("%" (3 + length(base[b])) "s", "") : "")
           row("cpu_per_op", sprintf("%.4f", mcpu[k]), sprintf("%.4f", lo(cpu, k, m)), sprintf("%.4f", hi(cpu, k, m)), "us", base[b], rc)
           row("user_cpu_per_op", sprintf("%.4f", musr[k]), sprintf("%.4f", lo(usr, k, m)), sprintf("%.4f", hi(usr, k, m)), "us", base[b], ru)
+          if (ni[k]) {
+            row("user_instructions_per_op", sprintf("%.0f", muin[k]), sprintf("%.0f", lo(uin, k, ni[k])), sprintf("%.0f", hi(uin, k, ni[k])), "instructions", base[b], ri)
+            rk = (kb in n) && ni[kb] ? ratio(mkin[k], mkin[kb]) : "-"
+            row("kernel_instructions_per_op", sprintf("%.0f", mkin[k]), sprintf("%.0f", lo(kin, k, ni[k])), sprintf("%.0f", hi(kin, k, ni[k])), "instructions", base[b], rk)
+          }
         }
         if (nb == 0) {
           row("cpu_per_op", sprintf("%.4f", mcpu[k]), sprintf("%.4f", lo(cpu, k, m)), sprintf("%.4f", hi(cpu, k, m)), "us", "", "")
