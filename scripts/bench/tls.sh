@@ -29,7 +29,7 @@ section_tls() {
       measure_wrk tls "https keep-alive c100" "$name" "$r" "https://127.0.0.1:${SRV_PORT[$name]}/"
     done
     for name in $(rotate "$((r - 1))" "${UP[@]}"); do
-      measure_stime tls "full handshakes s_time x$TLS_CLIENTS" "$name" "$r" "$TLS_CLIENTS"
+      measure_stime tls "handshakes s_time x$TLS_CLIENTS" "$name" "$r" "$TLS_CLIENTS"
     done
   done
   stop_each

@@ -1,9 +1,6 @@
 package org.usockets4j.bench;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 
 import org.usockets4j.ListenSocket;
 import org.usockets4j.Loop;
@@ -31,7 +28,7 @@ public final class UsocketsServer {
         ServerArgs args = ServerArgs.parse(argv);
         try (Loop<Void> loop = Loop.create()) {
             SocketContext<HttpRequests.Parser> context =
-                    loop.createSocketContext(args.tls() ? tls(args.cert, args.key) : SocketContextOptions.plain());
+                    loop.createSocketContext(args.tls() ? SocketContextOptions.tls(args.cert, args.key) : SocketContextOptions.plain());
             ByteBuffer responses = HttpRequests.responseBlock();
             context.onOpen((s, isClient, ip) -> {
                 open++;
@@ -69,24 +66,6 @@ public final class UsocketsServer {
             Control.start(Thread.currentThread(), () -> open);
             Control.announcePort(listener.port());
             loop.run();
-        }
-    }
-
-    /**
-     * SocketContextOptions.tls(cert, key), looked up at run time so this file compiles against a library
-     * without TLS options; once they are there this is one direct call.
-     */
-    private static SocketContextOptions tls(Path cert, Path key) throws Exception {
-        Method tls;
-        try {
-            tls = SocketContextOptions.class.getMethod("tls", Path.class, Path.class);
-        } catch (NoSuchMethodException e) {
-            throw new IllegalStateException("this usockets4j jar has no SocketContextOptions.tls(cert, key) yet", e);
-        }
-        try {
-            return (SocketContextOptions) tls.invoke(null, cert, key);
-        } catch (InvocationTargetException e) {
-            throw e.getCause() instanceof Exception ex ? ex : e;
         }
     }
 }
