@@ -128,23 +128,31 @@ report_chart() {
   fi
   local ncol
   ncol=$(head -n 1 "$data" | awk -F'\t' '{print NF}')
-  gnuplot <<GNUPLOT
-set terminal svg size 1100,600 dynamic font "sans,11"
-set output '$BENCH_OUT/bench.svg'
-set title "Server CPU time per operation, as a ratio to the baseline (lower is better)"
+  chart_script "set terminal svg size 1100,600 dynamic font 'sans,11'" "$BENCH_OUT/bench.svg" "$data" "$ncol" | gnuplot
+  log "chart: $BENCH_OUT/bench.svg"
+}
+
+# chart_script TERMINAL OUTPUT DATA NCOL: the gnuplot program of the chart (log scale: ratios from
+# 0.1x to 10x stay readable side by side).
+chart_script() {
+  cat <<GNUPLOT
+$1
+set output '$2'
+set termoption noenhanced
+set title "Server CPU time per operation / the baseline's (lower is better; log scale)"
 set datafile separator '\t'
 set datafile missing '-'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
-set yrange [0:*]
+set logscale y
+set yrange [0.05:20]
 set ylabel "CPU per op / baseline"
 set xtics rotate by -25 left font ",9"
 set key top left
 set grid ytics
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dashtype 2 linewidth 2
-plot for [i=2:$ncol] '$data' using i:xtic(1) title columnheader(i)
+plot for [i=2:$4] '$3' using i:xtic(1) title columnheader(i)
 GNUPLOT
-  log "chart: $BENCH_OUT/bench.svg"
 }
