@@ -14,6 +14,8 @@ static struct us_socket_t *pinger;
 static struct tls_probe probes[BURST];
 static int port, round_trips, burst_started, burst_done, rtt_at_start, rtt_during;
 static double burst_start_ms, burst_ms, last_pong_ms, max_gap_ms;
+/* burst clients finished between two pongs: what one turn of the established connection had to wait for */
+static int done_at_last_pong, max_done_between_pongs;
 
 static void start_burst(void) {
     burst_started = 1;
@@ -47,9 +49,16 @@ static struct us_socket_t *pinger_on_data(struct us_socket_t *s, char *data, int
     CHECK(length == 1 && data[0] == 'p');
     round_trips++;
     double now = test_now_ms();
-    if (burst_started && !burst_done && now - last_pong_ms > max_gap_ms) {
-        max_gap_ms = now - last_pong_ms;
+    int done_now = burst_started ? BURST - tls_probes_pending : 0;
+    if (burst_started && !burst_done) {
+        if (now - last_pong_ms > max_gap_ms) {
+            max_gap_ms = now - last_pong_ms;
+        }
+        if (done_now - done_at_last_pong > max_done_between_pongs) {
+            max_done_between_pongs = done_now - done_at_last_pong;
+        }
     }
+    done_at_last_pong = done_now;
     last_pong_ms = now;
     if (round_trips == 10 && !burst_started) {
         start_burst();
@@ -71,6 +80,9 @@ static void post(struct us_loop_t *loop) {
     (void)loop;
     if (burst_started && !burst_done && tls_probes_pending == 0) {
         burst_done = 1;
+        if (BURST - done_at_last_pong > max_done_between_pongs) {
+            max_done_between_pongs = BURST - done_at_last_pong; /* the tail after the last pong counts too */
+        }
         burst_ms = test_now_ms() - burst_start_ms;
         rtt_during = round_trips - rtt_at_start;
         if (pinger) {
@@ -111,13 +123,15 @@ int main(void) {
     for (int i = 0; i < BURST; i++) {
         served += tls_probe_served(&probes[i]);
     }
-    fprintf(stderr, "%d/%d served in %.0f ms; %d round trips meanwhile, longest gap %.1f ms, %lld iterations\n",
-            served, BURST, burst_ms, rtt_during, max_gap_ms, us_loop_iteration_number(loop));
+    fprintf(stderr,
+            "%d/%d served in %.0f ms; %d round trips meanwhile, at most %d handshakes between two, longest gap %.1f ms, "
+            "%lld iterations\n",
+            served, BURST, burst_ms, rtt_during, max_done_between_pongs, max_gap_ms, us_loop_iteration_number(loop));
     CHECK_EQ(served, BURST);
     CHECK(burst_done);
     /* the established connection was not starved: it kept playing through the burst */
     CHECK(rtt_during >= 20);
-    CHECK(max_gap_ms < 250);
+    CHECK(max_done_between_pongs <= 40); /* counted in work, not time: the machine may be busy */
 
     us_socket_context_free(1, burst_client);
     us_socket_context_free(1, ping_ctx);
