@@ -222,30 +222,31 @@ public final class DeferQueue {
     }
 
     private static int consume(Producer p, long limit, Runner runner) {
-        int run = 0;
         Object[] chunk = p.headChunk;
         int i = p.headIndex;
         long done = p.consumed;
-        while (done < limit) {
-            if (i == CHUNK) {
-                Object[] next = (Object[]) chunk[CHUNK];
-                chunk[CHUNK] = null;
-                chunk = next;
-                i = 0;
+        long start = done;
+        try {
+            while (done < limit) {
+                if (i == CHUNK) {
+                    Object[] next = (Object[]) chunk[CHUNK];
+                    chunk[CHUNK] = null;
+                    chunk = next;
+                    i = 0;
+                }
+                Object callback = chunk[i];
+                chunk[i] = null;
+                i++;
+                done++;
+                runner.run(callback);
             }
-            Object callback = chunk[i];
-            chunk[i] = null;
-            i++;
-            done++;
-            // Progress is saved before the callback runs: a callback that closes the loop (and so
-            // drains again) must not run this one twice.
+        } finally {
+            // Progress counts the callback that was running if it threw: it is not run twice.
             p.headChunk = chunk;
             p.headIndex = i;
             p.consumed = done;
-            run++;
-            runner.run(callback);
         }
-        return run;
+        return (int) (done - start);
     }
 
     /** Drops the inboxes of threads that ended with nothing left in them. */
