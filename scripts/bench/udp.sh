@@ -2,7 +2,9 @@
 # UdpSocket) and Netty's EpollDatagramChannel on one event-loop thread (recvmmsg and sendmmsg enabled), each
 # on the server core; bench/udp-load.c on the load core keeps a fixed window of datagrams in flight.
 # Operations are echoed datagrams; CPU per operation is the server process's user+system time per datagram.
-UDP_SERVERS=("usockets4j UdpEchoBenchUsockets" "netty-epoll UdpEchoBenchNetty")
+# netty-recvmsg (Netty's defaults: one recvmsg per datagram) shows what receive batching buys; the
+# baseline is the batching netty-epoll.
+UDP_SERVERS=("usockets4j UdpEchoBenchUsockets" "netty-epoll UdpEchoBenchNetty" "netty-recvmsg UdpEchoBenchNetty --recvmsg")
 UDP_BASELINE=netty-epoll
 UDP_WINDOWS=${BENCH_UDP_WINDOWS:-64 128}
 UDP_SIZE=64
@@ -16,9 +18,11 @@ udp_load() {
 # written off as lost go to the errors column.
 measure_udp() {
   local section=$1 config=$2 name=$3 round=$4 window=$5 size=$6 c0 c1 line
+  counters_start "$name"
   c0=$(server_cpu "$name")
   line=$(udp_load "${SRV_PORT[$name]}" "$window" "$size" "$BENCH_SECONDS")
   c1=$(server_cpu "$name")
+  counters_stop
   if [[ -z $line ]]; then
     log "  $name: udp-load failed ($(tail -n 1 "$BENCH_TMP/udp-load.err" 2>/dev/null))"
     return 0
@@ -26,7 +30,7 @@ measure_udp() {
   local -a cpu=($(cpu_delta "$c0" "$c1"))
   record "$section" "$config" "$name" "$round" "$(field "$line" rtt)" "$(field "$line" secs)" \
     "$(field "$line" p50_us)" "$(field "$line" p99_us)" "${cpu[0]}" "${cpu[1]}" \
-    "$(($(field "$line" lost) + $(field "$line" errors)))"
+    "$(($(field "$line" lost) + $(field "$line" errors)))" "$COUNTERS"
 }
 
 section_udp() {
@@ -49,5 +53,5 @@ section_udp() {
     done
   done
   stop_each
-  report_rounds udp "$UDP_BASELINE"
+  report_rounds udp "$UDP_BASELINE" netty-recvmsg
 }

@@ -5,7 +5,7 @@ import org.usockets4j.UdpPacketBuffer;
 import org.usockets4j.UdpSocket;
 
 /**
- * UDP echo server on usockets4j for scripts/bench.sh (section udp): {@code <port> [mode] [host]}, port 0 lets
+ * UDP echo server on usockets4j for scripts/bench.sh (section udp): {@code <port> [mode]}, port 0 lets
  * the kernel pick; prints {@code PORT <n>} once bound, then echoes until killed. Each received batch goes back as
  * it is (sendmmsg over the received slots, no copy); what the socket does not take waits in its send buffer for
  * onDrain, later batches queue behind it.
@@ -16,9 +16,8 @@ public final class UdpEchoBenchUsockets {
 
     public static void main(String[] args) {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
-        String host = args.length > 2 ? args[2] : "127.0.0.1";
         try (Loop<Void> loop = Loop.create()) {
-            UdpSocket<Void> socket = loop.createUdpSocket(host, port, (s, batch, count) -> {
+            UdpSocket<Void> socket = loop.createUdpSocket("127.0.0.1", port, (s, batch, count) -> {
                 UdpPacketBuffer pending = s.sendBuffer();
                 if (pending.size() == 0) {
                     int sent = s.send(batch, count);
