@@ -496,13 +496,13 @@ static struct us_socket_t *ssl_on_data(struct us_socket_t *plain, char *data, in
             char reason[sizeof(ld->reason)];
             ssl_take_error(reason, sizeof(reason), NULL, "TLS read failed");
             ld->in_owner = NULL;
+            ssl_flush(s, 0); /* the alert goes now: the staging buffer is shared by the loop's sockets */
             plain = ssl_deliver(s, buf, used);
             s = (struct us_internal_ssl_socket_t *)plain;
             if (us_socket_is_closed(0, plain)) {
                 goto done;
             }
             memcpy(ld->reason, reason, sizeof(reason));
-            ssl_flush(s, 0);
             plain = us_internal_socket_close(plain, US_SSL_CLOSE_CODE, ld->reason);
         } else {
             plain = ssl_fail(s, was_in_init ? "handshake failed" : "TLS read failed");
