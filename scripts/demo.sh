@@ -17,7 +17,8 @@ fail() {
   exit 1
 }
 
-# USOCKETS4J_JAR=<jar> runs the demo against another build (the tests do).
+# USOCKETS4J_JAR=<jar or classes folder> runs the demo against another build, USOCKETS4J_DEMO_CERTS=<dir> keeps
+# the certificates elsewhere (the tests set both).
 jar=${USOCKETS4J_JAR:-$(ls target/usockets4j-*.jar 2>/dev/null | head -n1 || true)}
 if [[ -z "$jar" ]]; then
   echo "building target/usockets4j-*.jar (first run only, about a minute; log: target/demo-build.log)..." >&2
@@ -30,7 +31,7 @@ if [[ -z "$jar" ]]; then
   [[ -n "$jar" ]] || fail "the build made no jar"
 fi
 
-certs=target/demo-certs
+certs=${USOCKETS4J_DEMO_CERTS:-target/demo-certs}
 scripts/gen-demo-certs.sh "$certs"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/usockets4j-demo.XXXXXX")

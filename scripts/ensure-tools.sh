@@ -17,6 +17,7 @@ fi
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 command -v make >/dev/null 2>&1 || need+=(make)
+command -v openssl >/dev/null 2>&1 || need+=(openssl) # the demo's and the TLS tests' certificates
 if [[ ! -f /usr/include/openssl/ssl.h ]]; then
   need+=(libssl-dev)
 fi

@@ -49,7 +49,7 @@ final class LoopTcp {
             contexts.remove(slot, generation);
             String why = ssl == 1 ? Natives.contextLastError() : null;
             throw new UsException(UsException.Kind.SOCKET_CONTEXT_CREATION, ssl == 1
-                    ? "cannot create the TLS context: " + (why != null ? why : "out of memory?")
+                    ? "cannot create the TLS context: " + SocketContextOptions.explainTlsError(why)
                     : "us_create_socket_context failed (out of memory?)");
         }
         context.bind(handle, slot, generation);

@@ -211,7 +211,7 @@ public final class SocketContext<S> implements AutoCloseable {
         if (r != 0) {
             String why = r == -1 ? Natives.contextLastError() : null;
             throw new UsException(UsException.Kind.SOCKET_CONTEXT_CREATION, "cannot add the server name " + pattern
-                    + ": " + (why != null ? why : "out of memory"));
+                    + ": " + SocketContextOptions.explainTlsError(why));
         }
         return this;
     }

@@ -210,6 +210,23 @@ public final class SocketContextOptions {
         checkFile("DH parameters", dhParamsFile);
     }
 
+    /** OpenSSL's reason for a failed TLS setup ("key.pem: bad decrypt") with a hint for people where it helps. */
+    static String explainTlsError(String why) {
+        if (why == null) {
+            return "out of memory?";
+        }
+        if (why.endsWith("bad decrypt")) {
+            return why + " (wrong or missing passphrase)";
+        }
+        if (why.endsWith("key values mismatch")) {
+            return why + " (the private key does not belong to the certificate)";
+        }
+        if (why.endsWith("no start line")) {
+            return why + " (not a PEM file of the expected kind)";
+        }
+        return why;
+    }
+
     private static void checkFile(String what, Path file) {
         if (file == null) {
             return;
