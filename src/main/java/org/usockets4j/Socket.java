@@ -48,6 +48,7 @@ public final class Socket<S> {
     private boolean established;
     private boolean pauseWanted;
     private boolean finPending;
+    private boolean shutdownCalled;
     private int closeCode;
     private String closeReason;
     private int highWaterMark;
@@ -155,9 +156,13 @@ public final class Socket<S> {
      * Buffered write: everything of data's remaining bytes is taken (position moves to limit); what the kernel
      * does not take now is kept and written when the socket becomes writable. Returns false when the buffer is
      * now above the high-water mark (stop producing; resume from onWritable), true otherwise.
+     * NETWORK_OPERATION after {@link #shutdown()}: nothing can be sent any more, and send never drops data.
      */
     public boolean send(ByteBuffer data) {
         check();
+        if (shutdownCalled) {
+            throw new UsException(UsException.Kind.NETWORK_OPERATION, "send after shutdown(): the socket sends no more");
+        }
         int position = data.position();
         int length = data.limit() - position;
         if (length > 0) {
@@ -215,6 +220,7 @@ public final class Socket<S> {
      */
     public void shutdown() {
         check();
+        shutdownCalled = true;
         if (out != null && out.hasRemaining()) {
             finPending = true;
             return;

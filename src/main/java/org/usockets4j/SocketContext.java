@@ -312,7 +312,8 @@ public final class SocketContext<S> implements AutoCloseable {
     /**
      * Starts a connect from sourceHost (a local address, or null) to host:port and returns the connecting socket
      * at once; onOpen (isClient true) or onConnectError follows. {@link Socket#timeout} on the returned socket
-     * works as a connect timeout. INVALID_HOST for a null or empty host, INVALID_ARGUMENT for a bad port,
+     * works as a connect timeout (onTimeout while connecting; set the idle timeout you want, or 0, in onOpen, as
+     * the one set here keeps running). INVALID_HOST for a null or empty host, INVALID_ARGUMENT for a bad port,
      * NETWORK_OPERATION when the connect fails at once (no descriptors, bad source address).
      */
     public Socket<S> connect(String host, int port, String sourceHost) {

@@ -200,6 +200,9 @@ class SocketMisuseTest {
             assertThrows(IndexOutOfBoundsException.class, () -> s.write(new byte[4], 2, 3));
             assertThrows(IndexOutOfBoundsException.class, () -> s.send(new byte[4], -1, 2));
             assertEquals(0, s.write(Bytes.heap("not yet")), "nothing is written while connecting");
+            s.shutdown();
+            assertEquals(UsException.Kind.NETWORK_OPERATION,
+                    assertThrows(UsException.class, () -> s.send(new byte[1])).kind(), "send after shutdown");
         }
     }
 
