@@ -47,6 +47,7 @@ struct us_internal_ssl_loop_data_t {
     struct us_internal_ssl_socket_t *in_owner;
     char *out;                               /* ciphertext produced by the current OpenSSL call */
     int out_length, out_capacity;
+    struct us_internal_ssl_socket_t *out_owner; /* whose ciphertext is staged in out */
     char reason[256];                        /* the reason handed to on_close for TLS failures */
 };
 
@@ -167,6 +168,8 @@ static int ssl_bio_destroy(BIO *bio) {
     return 1;
 }
 
+static void ssl_flush(struct us_internal_ssl_socket_t *s, int msg_more);
+
 static int ssl_bio_write(BIO *bio, const char *data, int length) {
     struct us_internal_ssl_socket_t *s = BIO_get_data(bio);
     BIO_clear_retry_flags(bio);
@@ -174,6 +177,10 @@ static int ssl_bio_write(BIO *bio, const char *data, int length) {
         return 0;
     }
     struct us_internal_ssl_loop_data_t *ld = ssl_socket_loop_data(s);
+    if (ld->out_length && ld->out_owner != s) {
+        ssl_flush(ld->out_owner, 0); /* another socket's output, staged when a callback wrote to this one */
+    }
+    ld->out_owner = s;
     if (ld->out_length + length > ld->out_capacity) {
         int capacity = ld->out_capacity ? ld->out_capacity : 16384;
         while (capacity < ld->out_length + length) {
@@ -296,11 +303,12 @@ static void ssl_keep(struct us_internal_ssl_socket_t *s, const char *data, int l
 /* Sends the ciphertext the last OpenSSL call produced, behind anything pending; keeps what the kernel refuses. */
 static void ssl_flush(struct us_internal_ssl_socket_t *s, int msg_more) {
     struct us_internal_ssl_loop_data_t *ld = ssl_socket_loop_data(s);
-    if (!ld->out_length) {
+    if (!ld->out_length || ld->out_owner != s) {
         return;
     }
     int length = ld->out_length;
     ld->out_length = 0;
+    ld->out_owner = NULL;
     if (us_socket_is_closed(0, &s->s)) {
         return;
     }
@@ -570,6 +578,10 @@ static struct us_socket_t *ssl_on_close(struct us_socket_t *plain, int code, voi
     if (ld->in_owner == s) {
         ld->in_owner = NULL;
         ld->in_length = 0;
+    }
+    if (ld->out_owner == s) {
+        ld->out_owner = NULL;
+        ld->out_length = 0;
     }
     /* the user's on_close may still ask the session (peer subject, protocol): free it afterwards */
     struct us_socket_t *r = ctx->on_close ? ctx->on_close(plain, code, reason) : plain;
@@ -933,7 +945,7 @@ struct us_socket_t *us_internal_ssl_socket_context_adopt_socket(struct us_socket
     if (host_length) {
         memcpy(host, (char *)plain + sizeof(struct us_socket_t) + plain->ext_size - host_length, host_length);
     }
-    int owned = ld->in_owner == old;
+    int owned = ld->in_owner == old, staged = ld->out_owner == old;
     struct us_socket_t *moved =
         us_socket_context_adopt_socket(0, context, plain, ssl_socket_plain_ext(ext_size) + (int)host_length);
     if (!moved) {
@@ -949,6 +961,9 @@ struct us_socket_t *us_internal_ssl_socket_context_adopt_socket(struct us_socket
     }
     if (owned) {
         ld->in_owner = s;
+    }
+    if (staged) {
+        ld->out_owner = s;
     }
     return moved;
 }
