@@ -67,6 +67,10 @@ public final class UdpPacketBuffer implements AutoCloseable {
         this.payloads = Natives.udpBufferPayloads(handle);
         this.meta = Natives.udpBufferMeta(handle).order(ByteOrder.nativeOrder());
         this.view = payloads.duplicate();
+        if (payloads.capacity() != SLOTS * SLOT_SIZE) {
+            throw new IllegalStateException("native packet buffer has " + payloads.capacity()
+                    + " bytes of payload, expected " + SLOTS + " x " + SLOT_SIZE + " (library and jar do not match?)");
+        }
     }
 
     // ---------------------------------------------------------------- reading

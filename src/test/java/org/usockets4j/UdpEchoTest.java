@@ -452,6 +452,42 @@ class UdpEchoTest {
         }
     }
 
+    /** A socket bound to every interface (dual-stack) hears IPv4 peers as 4-byte addresses and answers them. */
+    @Test
+    void dualStackSocketServesIpv4Peers() {
+        Assumptions.assumeTrue(ipv6Loopback(), "no IPv6 here");
+        try (Loop<Void> loop = Loop.create()) {
+            AtomicReference<String> failure = new AtomicReference<>();
+            List<UdpSocket<?>> sockets = new ArrayList<>();
+            byte[] peer = new byte[16];
+            int[] peerLength = {-1};
+            UdpSocket<Void> server = loop.createUdpSocket(null, 0, (s, batch, count) -> {
+                peerLength[0] = batch.peerAddress(0, peer);
+                UdpPacketBuffer reply = s.sendBuffer();
+                // answer with the raw 4-byte address read back: the socket maps it to ::ffff:127.0.0.1
+                reply.set(0, batch.payload(0), java.util.Arrays.copyOf(peer, peerLength[0]), batch.peerPort(0));
+                assertEquals(1, s.send(reply, 1));
+                reply.clear();
+            }, null);
+            List<InetSocketAddress> from = new ArrayList<>();
+            UdpSocket<Void> client = loop.createUdpSocket("127.0.0.1", 0, (s, batch, count) -> {
+                from.add(batch.peer(0));
+                sockets.forEach(UdpSocket::close);
+            }, null);
+            sockets.add(server);
+            sockets.add(client);
+            deadline(loop, 10_000, sockets, failure);
+            client.sendBuffer().set(0, ByteBuffer.wrap(new byte[] {1, 2, 3}), new byte[] {127, 0, 0, 1}, server.port());
+            assertEquals(1, client.send(client.sendBuffer(), 1));
+            int serverPort = server.port();
+            loop.run();
+            assertNull(failure.get());
+            assertEquals(4, peerLength[0]);
+            assertArrayEquals(new byte[] {127, 0, 0, 1}, java.util.Arrays.copyOf(peer, 4));
+            assertEquals(List.of(new InetSocketAddress("127.0.0.1", serverPort)), from);
+        }
+    }
+
     static boolean ipv6Loopback() {
         try (DatagramChannel c = DatagramChannel.open(StandardProtocolFamily.INET6)) {
             c.bind(new InetSocketAddress("::1", 0));
