@@ -342,6 +342,10 @@ void us_socket_resume(int ssl, struct us_socket_t *s);
  * A TLS write refused before the handshake finished returns 0, and on_writable follows once it finishes; a write
  * returns the plaintext bytes taken (at most one 64 KiB batch of ciphertext waits inside per socket). A clean close
  * sends close_notify; us_socket_pause inside on_data also holds back the on_end of a close_notify until resume.
+ * Options: TLS 1.2 minimum. ca_file_name makes a server require and verify client certificates, and a client verify
+ * the server's chain and the connect host (name or IP literal; names are also sent as SNI). In ssl_ciphers, names
+ * starting with "TLS_" set the TLS 1.3 suites, the others the TLS 1.2 list. A client may change SNI or the name it
+ * verifies in on_open through us_socket_get_native_handle (the ClientHello goes out after on_open returns).
  */
 #ifndef LIBUS_NO_SSL
 #define LIBUS_SOCKET_CLOSE_CODE_SSL_ERROR 1
