@@ -174,6 +174,49 @@ class DeferTest {
     }
 
     @Test
+    void shortLivedProducerThreadsAreServedAndForgotten() throws Throwable {
+        Running running = new Running();
+        LoopHandle<Void> handle = running.loop.handle();
+        final int threads = 2_000;
+        final int each = 3;
+        int[] ran = {0};
+        for (int batch = 0; batch < threads; batch += 100) {
+            List<Thread> group = new ArrayList<>();
+            for (int t = 0; t < 100; t++) {
+                Thread thread = new Thread(() -> {
+                    for (int i = 0; i < each; i++) {
+                        handle.defer(l -> ran[0]++);
+                    }
+                });
+                group.add(thread);
+                thread.start();
+            }
+            for (Thread thread : group) {
+                thread.join(10_000);
+            }
+        }
+        // Every thread has ended; round trips from this thread let the loop forget their inboxes.
+        int[] seen = {0};
+        int[] known = {Integer.MAX_VALUE};
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            CountDownLatch done = new CountDownLatch(1);
+            handle.defer(l -> {
+                seen[0] = ran[0];
+                known[0] = l.deferQueue().producerCount();
+                done.countDown();
+            });
+            assertTrue(done.await(10, TimeUnit.SECONDS));
+            if (seen[0] == threads * each && known[0] <= 2) {
+                break;
+            }
+        }
+        running.stopAndJoin();
+        assertEquals(threads * each, ran[0]);
+        assertTrue(known[0] <= 2, "inboxes of ended threads still known: " + known[0]);
+    }
+
+    @Test
     void deferAfterCloseThrowsLoopNotRunning() {
         Loop<Void> loop = Loop.create();
         LoopHandle<Void> handle = loop.handle();

@@ -28,9 +28,13 @@ public final class DeferQueue {
         void run(Object callback);
     }
 
-    /** Slots per inbox chunk; the last slot of a chunk links to the next one. */
-    private static final int CHUNK = 512;
-    private static final Producer[] NO_PRODUCERS = new Producer[0];
+    /**
+     * Slots of an inbox's first chunk and the most of any later one: chunks double up to the cap, so
+     * a thread that defers once costs little and a busy one allocates rarely. The last slot of a
+     * chunk links to the next one.
+     */
+    private static final int FIRST_CHUNK = 16;
+    private static final int MAX_CHUNK = 1024;
     private static final VarHandle READY;
     private static final VarHandle PUBLISHED;
     private static final VarHandle BUSY;
@@ -72,6 +76,8 @@ public final class DeferQueue {
         /** True from the producer putting the inbox on the ready list until the loop takes it off. */
         volatile boolean scheduled;
         Producer nextReady;
+        /** Position in the queue's registry, -1 once forgotten (guarded by the queue's monitor). */
+        int index = -1;
         Object[] headChunk;
         int headIndex;
         long consumed;
@@ -84,7 +90,7 @@ public final class DeferQueue {
 
         Producer(Thread thread) {
             this.thread = thread;
-            Object[] first = new Object[CHUNK + 1];
+            Object[] first = new Object[FIRST_CHUNK + 1];
             this.tailChunk = first;
             this.headChunk = first;
         }
@@ -94,7 +100,12 @@ public final class DeferQueue {
     private final ThreadLocal<Producer> local = new ThreadLocal<>();
     private final AtomicLong wakeups = new AtomicLong();
     private volatile boolean closed;
-    private volatile Producer[] producers = NO_PRODUCERS;
+    // The registry of inboxes, guarded by this queue's monitor.
+    private Producer[] producers = new Producer[4];
+    private int producerCount;
+    private int sweepAt = 64;
+    /** Set when the registry doubled since the last sweep: the loop then forgets ended threads. */
+    private volatile boolean sweepDue;
     @SuppressWarnings("unused")
     private volatile Producer ready;
 
@@ -122,9 +133,10 @@ public final class DeferQueue {
             }
             int i = p.tailIndex;
             Object[] chunk = p.tailChunk;
-            if (i == CHUNK) {
-                Object[] next = new Object[CHUNK + 1];
-                chunk[CHUNK] = next;
+            int capacity = chunk.length - 1;
+            if (i == capacity) {
+                Object[] next = new Object[Math.min(capacity * 2, MAX_CHUNK) + 1];
+                chunk[capacity] = next;
                 p.tailChunk = chunk = next;
                 i = 0;
             }
@@ -157,14 +169,40 @@ public final class DeferQueue {
 
     private Producer register() {
         Producer p = new Producer(Thread.currentThread());
+        // Ordered with close() by the monitor: either close() sees this inbox, or offer() sees closed.
         synchronized (this) {
-            Producer[] all = producers;
-            Producer[] more = Arrays.copyOf(all, all.length + 1);
-            more[all.length] = p;
-            producers = more;
+            if (producerCount == producers.length) {
+                producers = Arrays.copyOf(producers, producerCount * 2);
+            }
+            p.index = producerCount;
+            producers[producerCount++] = p;
+            if (producerCount >= sweepAt) {
+                sweepDue = true;
+            }
         }
         local.set(p);
         return p;
+    }
+
+    private synchronized Producer[] registry() {
+        return Arrays.copyOf(producers, producerCount);
+    }
+
+    /** Forgets an inbox (its thread ended and it is empty); O(1). */
+    private synchronized void forget(Producer p) {
+        int at = p.index;
+        if (at < 0) {
+            return;
+        }
+        Producer last = producers[--producerCount];
+        producers[at] = last;
+        last.index = at;
+        producers[producerCount] = null;
+        p.index = -1;
+    }
+
+    private static boolean finished(Producer p) {
+        return !p.scheduled && p.consumed == (long) PUBLISHED.getVolatile(p) && !p.thread.isAlive();
     }
 
     /**
@@ -199,6 +237,9 @@ public final class DeferQueue {
                 SCHEDULED.setVolatile(p, false);
                 long limit = (long) PUBLISHED.getVolatile(p);
                 run += consume(p, limit, runner);
+                if (finished(p)) {
+                    forget(p);
+                }
             }
         } finally {
             // Only if a runner threw: inboxes not (fully) served go back on the ready list.
@@ -215,7 +256,7 @@ public final class DeferQueue {
             Arrays.fill(scratch, 0, count, null);
             draining = false;
         }
-        if ((++drains & 1023) == 0) {
+        if ((++drains & 1023) == 0 || sweepDue) {
             forgetDeadProducers();
         }
         return run;
@@ -228,9 +269,9 @@ public final class DeferQueue {
         long start = done;
         try {
             while (done < limit) {
-                if (i == CHUNK) {
-                    Object[] next = (Object[]) chunk[CHUNK];
-                    chunk[CHUNK] = null;
+                if (i == chunk.length - 1) {
+                    Object[] next = (Object[]) chunk[i];
+                    chunk[i] = null;
                     chunk = next;
                     i = 0;
                 }
@@ -249,28 +290,16 @@ public final class DeferQueue {
         return (int) (done - start);
     }
 
-    /** Drops the inboxes of threads that ended with nothing left in them. */
+    /** Forgets the inboxes of threads that ended with nothing left in them. */
     private void forgetDeadProducers() {
-        Producer[] all = producers;
-        int dead = 0;
-        for (Producer p : all) {
-            if (!p.thread.isAlive() && p.consumed == (long) PUBLISHED.getVolatile(p)) {
-                dead++;
+        for (Producer p : registry()) {
+            if (finished(p)) {
+                forget(p);
             }
-        }
-        if (dead == 0) {
-            return;
         }
         synchronized (this) {
-            all = producers;
-            Producer[] alive = new Producer[all.length];
-            int n = 0;
-            for (Producer p : all) {
-                if (p.thread.isAlive() || p.consumed != (long) PUBLISHED.getVolatile(p)) {
-                    alive[n++] = p;
-                }
-            }
-            producers = Arrays.copyOf(alive, n);
+            sweepAt = Math.max(64, producerCount * 2);
+            sweepDue = false;
         }
     }
 
@@ -283,7 +312,7 @@ public final class DeferQueue {
         boolean was = closed;
         closed = true;
         Thread me = Thread.currentThread();
-        for (Producer p : producers) {
+        for (Producer p : registry()) {
             if (p.thread == me) {
                 continue;
             }
@@ -308,7 +337,7 @@ public final class DeferQueue {
         if (READY.getVolatile(this) != null) {
             return true;
         }
-        for (Producer p : producers) {
+        for (Producer p : registry()) {
             if ((long) PUBLISHED.getVolatile(p) != p.consumed) {
                 return true;
             }
@@ -321,12 +350,17 @@ public final class DeferQueue {
         return wakeups.get();
     }
 
-    /** How many callbacks were accepted in all (by producers still known to the queue). */
+    /** How many callbacks were accepted by the producer threads the queue still knows. */
     public long accepted() {
         long sum = 0;
-        for (Producer p : producers) {
+        for (Producer p : registry()) {
             sum += (long) PUBLISHED.getVolatile(p);
         }
         return sum;
+    }
+
+    /** How many producer threads the queue knows (threads that ended are forgotten once drained). */
+    public synchronized int producerCount() {
+        return producerCount;
     }
 }
