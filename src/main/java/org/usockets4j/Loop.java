@@ -18,7 +18,8 @@ import org.usockets4j.internal.SlotTable;
  *
  * <p>{@link #close()} from the loop thread while running closes what the loop owns at once, takes no
  * more deferred callbacks, and frees the loop when {@code run()} returns. From another thread while
- * it runs, close() is refused: defer it ({@code handle().defer(Loop::close)}).
+ * it runs, close() is refused: defer it ({@code handle().defer(Loop::close)}). Close every loop you
+ * create (it is AutoCloseable): the native side holds it, so an unclosed loop is never collected.
  *
  * @param <T> the type of the loop's ext
  */
