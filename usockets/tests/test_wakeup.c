@@ -29,8 +29,10 @@ static void on_wakeup(struct us_loop_t *l) {
     CHECK(l == loop);
     wakeup_calls++;
     seen_at_last_call = atomic_load(&produced);
-    /* once everything was produced, this call saw it all: no wakeup was lost */
-    if (keep && seen_at_last_call == THREADS * PER_THREAD && atomic_load(&threads_done) == THREADS) {
+    /* Each increment of produced comes before its own wakeup, so a call that sees the full count
+     * proves no wakeup was lost. (threads_done is bumped after a thread's last wakeup: waiting for
+     * it here could miss the final call and hang until the keep-alive timer fails the test.) */
+    if (keep && seen_at_last_call == THREADS * PER_THREAD) {
         us_timer_close(keep);
         keep = NULL;
     }
