@@ -106,11 +106,15 @@ class UdpMisuseTest {
         UdpSocket<Void> socket;
         UdpPacketBuffer mine;
         UdpPacketBuffer out;
+        Loop<Void> closed;
         try (Loop<Void> loop = Loop.create()) {
             socket = loop.createUdpSocket("127.0.0.1", 0, null, null);
             out = socket.sendBuffer();
             mine = loop.createUdpPacketBuffer();
+            closed = loop;
         }
+        assertKind(UsException.Kind.CLOSED, () -> closed.createUdpSocket("127.0.0.1", 0, null, null));
+        assertKind(UsException.Kind.CLOSED, closed::createUdpPacketBuffer);
         assertTrue(socket.isClosed() && out.isClosed() && mine.isClosed());
         assertKind(UsException.Kind.CLOSED, socket::port);
         assertKind(UsException.Kind.CLOSED, () -> mine.set(0, ByteBuffer.allocate(1), LOCALHOST, 9));
