@@ -30,6 +30,15 @@ class ZeroAllocationEchoTest {
 
     @Test
     void echoRoundTripsAllocateNothing() {
+        roundTrips(false);
+    }
+
+    @Test
+    void bufferedSendEchoAllocatesNothingEither() {
+        roundTrips(true);
+    }
+
+    private static void roundTrips(boolean serverSends) {
         java.lang.management.ThreadMXBean plain = ManagementFactory.getThreadMXBean();
         Assumptions.assumeTrue(plain instanceof com.sun.management.ThreadMXBean, "no allocation counter in this JVM");
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) plain;
@@ -44,7 +53,13 @@ class ZeroAllocationEchoTest {
             SocketContext<Void> client = loop.createSocketContext(SocketContextOptions.plain());
             ByteBuffer ping = ByteBuffer.allocateDirect(MESSAGE);
             ListenSocket[] l = {null};
-            server.onData((s, data) -> s.write(data))
+            server.onData((s, data) -> {
+                        if (serverSends) {
+                            s.send(data);
+                        } else {
+                            s.write(data);
+                        }
+                    })
                     .onOpen((s, isClient, ip) -> l[0].close());
             client.onOpen((s, isClient, ip) -> {
                 ping.clear();
@@ -75,8 +90,8 @@ class ZeroAllocationEchoTest {
         assertEquals(WARMUP + MEASURED, counters[0]);
         long allocated = counters[2] - counters[1];
         double perTrip = (double) allocated / MEASURED;
-        System.out.printf("heap allocated on the loop thread: %d bytes over %d round trips (%.3f per round trip)%n",
-                allocated, MEASURED, perTrip);
+        System.out.printf("heap allocated on the loop thread (%s): %d bytes over %d round trips (%.3f per round trip)%n",
+                serverSends ? "send" : "write", allocated, MEASURED, perTrip);
         assertTrue(perTrip < 1.0, "allocated " + allocated + " bytes over " + MEASURED + " round trips");
     }
 }
