@@ -215,14 +215,14 @@ public final class Socket<S> {
     // ---------------------------------------------------------------- ending
 
     /**
-     * Half-closes: sends FIN (TLS: close_notify first) after any {@link #send} data still buffered; reading goes
-     * on until the peer's FIN, then the socket closes.
+     * Half-closes: sends FIN (TLS: close_notify first) after any {@link #send} data still buffered (and, on a
+     * connecting socket, once it opened); reading goes on until the peer's FIN, then the socket closes.
      */
     public void shutdown() {
         check();
         shutdownCalled = true;
-        if (out != null && out.hasRemaining()) {
-            finPending = true;
+        if (!established || out != null && out.hasRemaining()) {
+            finPending = true; // FIN after the connect completed and the buffered data went out
             return;
         }
         Natives.socketShutdown(ssl, handle);

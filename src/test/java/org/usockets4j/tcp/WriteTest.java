@@ -120,6 +120,17 @@ class WriteTest {
     }
 
     @Test
+    void shutdownWhileConnectingSendsFinAfterTheBufferedData() {
+        byte[] early = pattern(2000, 10);
+        byte[] got = transfer(s -> {
+            s.send(early);
+            s.shutdown(); // still connecting: FIN once open and the data went out
+            assertTrue(s.isShutDown());
+        }, s -> assertTrue(s.isShutDown()));
+        assertArrayEquals(early, got); // transfer() returns once the server saw the FIN (onEnd)
+    }
+
+    @Test
     void sendBeforeOpenIsKeptAndWriteNeverOvertakesIt() {
         byte[] early = pattern(5000, 8);
         byte[] late = pattern(3000, 9);
