@@ -18,6 +18,7 @@ import org.usockets4j.Socket;
 import org.usockets4j.SocketContext;
 import org.usockets4j.SocketContextOptions;
 import org.usockets4j.Timer;
+import org.usockets4j.UsException;
 
 public class TlsEchoClient {
     /** One worker's connection, touched only on the loop thread. */
@@ -106,9 +107,13 @@ public class TlsEchoClient {
             List<Thread> threads = new ArrayList<>();
             for (Conn c : conns) {
                 Thread worker = new Thread(() -> {
-                    for (int i = 0; i < c.lines; i++) {
-                        String line = "worker " + c.worker + " line " + i + " " + Long.toHexString(mix(c.worker, i));
-                        handle.defer(l -> send(c, line));
+                    try {
+                        for (int i = 0; i < c.lines; i++) {
+                            String line = "worker " + c.worker + " line " + i + " " + Long.toHexString(mix(c.worker, i));
+                            handle.defer(l -> send(c, line));
+                        }
+                    } catch (UsException loopGone) {
+                        // every connection failed and the loop finished: nothing left to feed
                     }
                 }, "worker-" + c.worker);
                 threads.add(worker);
