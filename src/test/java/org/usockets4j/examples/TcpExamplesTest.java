@@ -37,7 +37,8 @@ class TcpExamplesTest {
     @Test
     void echoServerPrefixesEveryReplyWithItsConnectionNumber() throws Exception {
         int clients = 8;
-        try (ExampleProcess server = ExampleProcess.start("EchoServer", "0", "127.0.0.1", String.valueOf(clients))) {
+        // stopAfter: the 8 clients, then one that floods the server without reading
+        try (ExampleProcess server = ExampleProcess.start("EchoServer", "0", "127.0.0.1", String.valueOf(clients + 1))) {
             int port = server.awaitPort();
             List<LineClient> open = new ArrayList<>();
             try {
@@ -67,6 +68,7 @@ class TcpExamplesTest {
                         assertEquals("[Conn " + n + "] client " + i + " round " + round, c.readLine());
                     }
                 }
+                floodWithoutReading(server, port, clients + 1);
             } finally {
                 for (LineClient c : open) {
                     c.close();
@@ -75,8 +77,78 @@ class TcpExamplesTest {
             // stopAfter = clients: it stopped listening at the last accept and ends when they have all gone
             assertEquals(0, server.awaitExit(20), server.output());
             String out = server.output();
-            assertTrue(out.contains("served " + clients + " connections"), out);
-            assertEquals(clients, count(out, "disconnect #"), out);
+            assertTrue(out.contains("served " + (clients + 1) + " connections"), out);
+            assertEquals(clients + 1, count(out, "disconnect #"), out);
+        }
+    }
+
+    /**
+     * Backpressure: a client writes 32 MiB without reading until the server says it paused reading (its send()
+     * backlog passed the high-water mark); then it reads everything back, each echoed chunk after its prefix.
+     */
+    private static void floodWithoutReading(ExampleProcess server, int port, int number) throws Exception {
+        int total = 32 << 20;
+        byte[] chunk = new byte[64 * 1024];
+        java.util.Arrays.fill(chunk, (byte) 'x');
+        byte[] prefix = ("[Conn " + number + "] ").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        try (java.net.Socket flood = new java.net.Socket()) {
+            flood.setReceiveBufferSize(64 * 1024); // fixed, small: the server's replies back up quickly
+            flood.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+            flood.setSoTimeout(10_000);
+            server.awaitLine(Pattern.compile("connect #" + number + " "), 10);
+            Throwable[] writeFailure = new Throwable[1];
+            Thread writer = new Thread(() -> {
+                try {
+                    for (int sent = 0; sent < total; sent += chunk.length) {
+                        flood.getOutputStream().write(chunk);
+                    }
+                    flood.shutdownOutput(); // FIN: the server ends the connection after its last reply
+                } catch (Throwable t) {
+                    writeFailure[0] = t;
+                }
+            }, "flood writer");
+            writer.setDaemon(true);
+            writer.start();
+            server.awaitLine(Pattern.compile("conn #" + number + ": reading paused, \\d+ bytes wait"), 20);
+
+            long xs = 0;
+            int inPrefix = 0; // bytes of the prefix matched so far
+            byte[] buf = new byte[64 * 1024];
+            java.io.InputStream in = flood.getInputStream();
+            for (int n; (n = in.read(buf)) > 0;) {
+                for (int i = 0; i < n; i++) {
+                    byte b = buf[i];
+                    if (inPrefix > 0 || b == '[') {
+                        assertEquals(prefix[inPrefix], b, "reply bytes out of shape after " + xs + " bytes");
+                        inPrefix = (inPrefix + 1) % prefix.length;
+                    } else {
+                        assertEquals('x', b, "reply bytes out of shape after " + xs + " bytes");
+                        xs++;
+                    }
+                }
+            }
+            writer.join(10_000);
+            assertNull(writeFailure[0]);
+            assertEquals(total, xs);
+            assertEquals(0, inPrefix);
+            server.awaitLine(Pattern.compile("conn #" + number + ": reading resumed"), 10);
+        }
+    }
+
+    @Test
+    void echoServerClosesIdleConnections() throws Exception {
+        // idle timeout 1 s (the core checks every 4 s, so it fires within about 1..5 s)
+        try (ExampleProcess server = ExampleProcess.start("EchoServer", "0", "127.0.0.1", "1", "1");
+             ClientSet clients = new ClientSet()) {
+            int port = server.awaitPort();
+            LineClient idle = clients.add(new LineClient(port));
+            assertEquals("[Conn 1] hi", idle.send("hi\n").readLine());
+            long start = System.nanoTime();
+            assertNull(idle.readLineOrEnd()); // the server closes it
+            long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(waitedMs < 9_000, "closed after " + waitedMs + " ms");
+            server.awaitLine(Pattern.compile("conn #1 idle for 1 s: closing"), 5);
+            assertEquals(0, server.awaitExit(10), server.output());
         }
     }
 
