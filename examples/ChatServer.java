@@ -85,16 +85,13 @@ public class ChatServer {
                         socket.close();
                     }
                 }
+            }).onEnd(socket -> {
+                // The client half-closed: it has left. It gets no more messages (send() after shutdown()
+                // would throw), and our FIN follows whatever it has not been sent yet.
+                leave(socket);
+                socket.shutdown();
             }).onTimeout(socket -> socket.close())
-              .onClose((socket, code) -> {
-                Client client = socket.ext();
-                if (client == null || client.refused) {
-                    return;
-                }
-                members.remove(socket);
-                System.out.println("leave " + client.name + " (" + members.size() + " online)");
-                broadcast(socket, text("* " + client.name + " left\n"));
-            });
+              .onClose((socket, code) -> leave(socket));
 
             ListenSocket listener = chat.listen("*".equals(host) ? null : host, port);
             System.out.println("ChatServer listening on port " + listener.port() + ", at most " + maxClients
@@ -102,6 +99,16 @@ public class ChatServer {
             System.out.flush();
             loop.run();
         }
+    }
+
+    /** Takes socket out of the chat (once) and tells the others. */
+    static void leave(Socket<Client> socket) {
+        Client client = socket.ext();
+        if (client == null || !members.remove(socket)) {
+            return; // refused, or gone already
+        }
+        System.out.println("leave " + client.name + " (" + members.size() + " online)");
+        broadcast(socket, text("* " + client.name + " left\n"));
     }
 
     /** A complete line from client: goes to everyone else as "name: line". */
