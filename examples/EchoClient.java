@@ -13,6 +13,7 @@ import org.usockets4j.Socket;
 import org.usockets4j.SocketContext;
 import org.usockets4j.SocketContextOptions;
 import org.usockets4j.Timer;
+import org.usockets4j.UsException;
 
 public class EchoClient {
     static String message;
@@ -83,7 +84,14 @@ public class EchoClient {
             });
 
             // The C API has no connect timeout: a timer closes the socket if onOpen has not come in time.
-            Socket<Void> socket = client.connect(host, port);
+            Socket<Void> socket;
+            try {
+                socket = client.connect(host, port);
+            } catch (UsException e) { // refused at once: a bad host string, no descriptors left, ...
+                System.out.println("connect to " + target + " failed: " + e.getMessage());
+                System.exit(1);
+                return;
+            }
             timer = loop.createTimer();
             armTimer(socket, "connect timed out");
             loop.run();
