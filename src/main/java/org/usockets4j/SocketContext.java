@@ -78,7 +78,7 @@ public final class SocketContext<S> implements AutoCloseable {
         /**
          * A TLS client asked for hostname (its SNI) and no pattern of {@link #addServerName} matches it. The
          * handshake waits for this call: a server name added here for hostname is used at once; otherwise the
-         * context's own certificate answers.
+         * context's own certificate answers. The context cannot be closed from here (INVALID_ARGUMENT): defer it.
          */
         void onServerName(SocketContext<S> context, String hostname);
     }
@@ -104,6 +104,7 @@ public final class SocketContext<S> implements AutoCloseable {
     CodeHandler<S> onConnectError;
     CodeHandler<S> onClose;
     ServerNameHandler<S> onServerName;
+    private boolean inServerName;
 
     SocketContext(Loop<?> loop, LoopTcp tcp, SocketContextOptions options) {
         this.loop = loop;
@@ -248,7 +249,12 @@ public final class SocketContext<S> implements AutoCloseable {
     void serverNameRequested(String hostname) {
         ServerNameHandler<S> h = onServerName;
         if (h != null && !closed) {
-            h.onServerName(this, hostname);
+            inServerName = true;
+            try {
+                h.onServerName(this, hostname);
+            } finally {
+                inServerName = false;
+            }
         }
     }
 
@@ -432,6 +438,10 @@ public final class SocketContext<S> implements AutoCloseable {
     // ---------------------------------------------------------------- package-private machinery
 
     void closeNow() {
+        if (inServerName) { // OpenSSL is inside the handshake of one of its sockets: freeing it now would crash
+            throw new UsException(UsException.Kind.INVALID_ARGUMENT,
+                    "a context cannot be closed inside its onServerName; defer the close");
+        }
         closed = true;
         for (ListenSocket l : listeners) {
             l.markClosed();

@@ -109,6 +109,22 @@ class SniTest {
                     .addServerName("", SocketContextOptions.tls(pki.cert("alpha"), pki.key("alpha")))));
             assertEquals(UsException.Kind.INVALID_ARGUMENT, empty.kind());
         }
+        // closing the context from inside onServerName is refused (OpenSSL is mid-handshake); the client is served
+        List<UsException> refused = new CopyOnWriteArrayList<>();
+        try (EchoServer server = EchoServer.start(SocketContextOptions.tls(pki.cert("server"), pki.key("server")),
+                c -> c.onServerName((context, hostname) -> {
+                    try {
+                        context.close();
+                    } catch (UsException e) {
+                        refused.add(e);
+                    }
+                }))) {
+            assertEquals(DEFAULT, subjectFor(null, server.port, "closing.test"));
+            assertEquals(1, refused.size());
+            assertEquals(UsException.Kind.INVALID_ARGUMENT, refused.get(0).kind());
+            Boolean closed = server.loop.call(l -> server.context.isClosed());
+            assertFalse(closed);
+        }
         // plain contexts have no server names
         try (org.usockets4j.Loop<Void> loop = org.usockets4j.Loop.create()) {
             org.usockets4j.SocketContext<Void> plain = loop.createSocketContext(SocketContextOptions.plain());
@@ -125,12 +141,14 @@ class SniTest {
     }
 
     /**
-     * Connects a JDK client asking for sni (null: none), checks an echo, and returns the server's subject. Every
-     * connection gets a fresh SSLContext: the JDK would otherwise resume the previous session (its cache is keyed
-     * by address and port, not by name) and report the certificate of that earlier handshake.
+     * Connects a JDK client asking for sni (null: none), checks an echo, and returns the server's subject. The
+     * session is invalidated afterwards: the JDK would otherwise resume it on the next connection (its cache is
+     * keyed by address and port, not by name) and report the certificate of that earlier handshake.
      */
-    static String subjectFor(SSLContext unused, int port, String sni) throws Exception {
-        SSLContext jdk = Pki.get().jdkContext(false);
+    static String subjectFor(SSLContext jdk, int port, String sni) throws Exception {
+        if (jdk == null) {
+            jdk = Pki.get().jdkContext(false);
+        }
         try (SSLSocket client = (SSLSocket) jdk.getSocketFactory().createSocket()) {
             SSLParameters params = client.getSSLParameters();
             params.setServerNames(sni == null ? List.of() : List.of(new SNIHostName(sni)));
@@ -141,7 +159,9 @@ class SniTest {
             client.getOutputStream().write(message);
             client.getOutputStream().flush();
             assertArrayEquals(message, client.getInputStream().readNBytes(message.length));
-            return client.getSession().getPeerPrincipal().getName();
+            String subject = client.getSession().getPeerPrincipal().getName();
+            client.getSession().invalidate();
+            return subject;
         }
     }
 }
