@@ -209,10 +209,11 @@ final class LoopTcp {
     }
 
     long onConnectError(int slot, int generation, long s, int code) {
-        Socket<?> socket = sockets.remove(slot, generation);
-        if (socket == null) {
+        Socket<?> socket = sockets.get(slot, generation);
+        if (socket == null || socket.handle != s) {
             return s;
         }
+        sockets.remove(slot, generation);
         socket.markClosed(-1, null); // the core cancels the connect after this callback; no onClose follows
         try {
             connectError(socket, code);
@@ -223,10 +224,11 @@ final class LoopTcp {
     }
 
     long onClose(int slot, int generation, long s, int code, long reason) {
-        Socket<?> socket = sockets.remove(slot, generation);
-        if (socket == null) {
-            return s;
+        Socket<?> socket = sockets.get(slot, generation);
+        if (socket == null || socket.handle != s) {
+            return s; // a socket Java never saw (closed by the TLS layer before its on_open: its ext is unset)
         }
+        sockets.remove(slot, generation);
         try {
             socket.markClosed(code, reason != 0 ? Natives.cString(reason) : null);
             close(socket, code);
