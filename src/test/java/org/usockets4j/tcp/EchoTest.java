@@ -93,6 +93,37 @@ class EchoTest {
     }
 
     @Test
+    void dualStackListenerServesIpv4Ipv6AndAHostName() {
+        List<String> got = new ArrayList<>();
+        try (Loop<Void> loop = Loop.create()) {
+            SocketContext<String> ctx = loop.createSocketContext(SocketContextOptions.plain());
+            ListenSocket l = ctx.listen(null, 0); // every interface, IPv6 and IPv4
+            int[] closed = {0};
+            ctx.onOpen((s, isClient, ip) -> {
+                if (isClient) {
+                    s.write(Bytes.heap(s.ext()));
+                }
+            }).onData((s, data) -> {
+                if (s.ext() == null) {
+                    s.write(data); // server side echoes
+                } else {
+                    got.add(Bytes.text(data));
+                    s.close();
+                }
+            }).onClose((s, code) -> {
+                if (++closed[0] == 6) {
+                    l.close();
+                }
+            });
+            for (String host : List.of("127.0.0.1", "::1", "localhost")) {
+                ctx.connect(host, l.port()).setExt(host); // "localhost" resolves off the loop thread
+            }
+            loop.run();
+        }
+        assertEquals(List.of("127.0.0.1", "::1", "localhost"), got.stream().sorted().toList());
+    }
+
+    @Test
     void directBufferWrittenInPlace() {
         ByteBuffer direct = ByteBuffer.allocateDirect(1000);
         for (int i = 0; i < 1000; i++) {
