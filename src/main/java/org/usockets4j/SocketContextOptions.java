@@ -69,6 +69,12 @@ public final class SocketContextOptions {
      * by default. The files are read when the context is created; a missing, unreadable or wrong file then makes
      * {@link Loop#createSocketContext} throw {@code UsException(SOCKET_CONTEXT_CREATION)} naming the file and
      * OpenSSL's reason.
+     *
+     * <p>The sockets of a TLS context use the same callbacks and writes as plain ones, in plaintext. Their
+     * {@code onOpen} comes when the TCP connection opens, before the handshake: what is written until the
+     * handshake finished waits ({@link Socket#send} keeps it; {@link Socket#write} returns 0 and
+     * {@code onWritable} follows). A failed handshake closes the socket: {@code onClose} with
+     * {@link Socket#CLOSE_CODE_TLS_ERROR}, and {@link Socket#closeReason()} holds OpenSSL's reason.
      */
     public static SocketContextOptions tls(Path cert, Path key) {
         Objects.requireNonNull(cert, "cert");
@@ -111,6 +117,10 @@ public final class SocketContextOptions {
      * A copy that verifies peers against the PEM CA certificates of file (null: no verification). A server then
      * asks every client for a certificate and refuses the handshake without one that this CA issued (mutual
      * TLS); a client checks the server's chain and that its certificate names the host it connected to.
+     * A peer that fails verification is refused during the handshake: the socket, already open, gets
+     * {@code onClose} with {@link Socket#CLOSE_CODE_TLS_ERROR} and a {@link Socket#closeReason()} such as
+     * "certificate verify failed: unable to get local issuer certificate" or "...: hostname mismatch" (never
+     * {@code onConnectError}, which is for connections that did not open).
      */
     public SocketContextOptions caFile(Path file) {
         requireTls("caFile");
