@@ -286,7 +286,13 @@ public final class Loop<T> implements AutoCloseable {
     }
 
     void drainDeferred() {
+        defers.awake();
         defers.drain(core);
+    }
+
+    /** Just before the loop waits for events: runs what was deferred meanwhile (see DeferQueue). */
+    void beforeWait() {
+        defers.beforeWait(core);
     }
 
     @SuppressWarnings("unchecked")
@@ -302,6 +308,7 @@ public final class Loop<T> implements AutoCloseable {
     }
 
     void firePost() {
+        defers.awake();
         Consumer<? super Loop<T>> hook = postHook;
         if (hook != null) {
             hook.accept(this);

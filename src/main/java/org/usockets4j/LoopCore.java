@@ -24,10 +24,15 @@ final class LoopCore implements DeferQueue.Runner {
         }
     }
 
-    /** Upcall: before each iteration's event dispatch. */
+    /** Upcall: before each iteration's wait for events (the pre hook, then deferred callbacks). */
     void onPre() {
         try {
             loop.firePre();
+        } catch (Throwable t) {
+            loop.report(t);
+        }
+        try {
+            loop.beforeWait();
         } catch (Throwable t) {
             loop.report(t);
         }

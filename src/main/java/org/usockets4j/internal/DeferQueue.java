@@ -14,6 +14,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * producers never wait on callbacks, and a callback that defers again lands in the next round.
  * Callbacks run in the order each producer appended them, each exactly once. After {@link #close()}
  * nothing more is accepted; what was accepted before still runs at the next drain.
+ *
+ * <p>While the loop is awake (between its poll returning and the start of its next wait) producers
+ * skip the wakeup: the loop looks at the ready list in {@link #beforeWait} and drains there, so a
+ * busy loop is fed without any system call from the producers.
  */
 public final class DeferQueue {
     /** Wakes the loop; called at most once per batch, never after close() returned. */
@@ -36,6 +40,7 @@ public final class DeferQueue {
     private static final int FIRST_CHUNK = 16;
     private static final int MAX_CHUNK = 1024;
     private static final VarHandle READY;
+    private static final VarHandle WAITING;
     private static final VarHandle PUBLISHED;
     private static final VarHandle BUSY;
     private static final VarHandle SCHEDULED;
@@ -44,6 +49,7 @@ public final class DeferQueue {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             READY = lookup.findVarHandle(DeferQueue.class, "ready", Producer.class);
+            WAITING = lookup.findVarHandle(DeferQueue.class, "waiting", boolean.class);
             PUBLISHED = lookup.findVarHandle(ProducerSide.class, "published", long.class);
             BUSY = lookup.findVarHandle(ProducerSide.class, "busy", int.class);
             SCHEDULED = lookup.findVarHandle(ConsumerSide.class, "scheduled", boolean.class);
@@ -108,6 +114,9 @@ public final class DeferQueue {
     private volatile boolean sweepDue;
     @SuppressWarnings("unused")
     private volatile Producer ready;
+    /** False while the loop thread is awake and will look at the ready list before it waits again. */
+    @SuppressWarnings("unused")
+    private volatile boolean waiting = true;
 
     // Loop thread only.
     private Producer[] scratch = new Producer[8];
@@ -160,9 +169,34 @@ public final class DeferQueue {
             head = (Producer) READY.getVolatile(this);
             p.nextReady = head;
         } while (!READY.compareAndSet(this, head, p));
-        if (head == null) {
+        // Dekker with beforeWait(): either the loop sees this inbox before it waits, or this sees it waiting.
+        if (head == null && (boolean) WAITING.getVolatile(this)) {
             wakeups.incrementAndGet();
             // Inside the busy section: close() waits for it, so the loop is never freed under it.
+            waker.wake();
+        }
+    }
+
+    /** Loop thread, once its wait returned (woken or events ready): producers need not wake it now. */
+    public void awake() {
+        WAITING.setRelease(this, false);
+    }
+
+    /**
+     * Loop thread, just before it waits for events: runs what is ready (once), and makes sure that
+     * whatever arrives from now on wakes the loop. If callbacks arrived during this drain, the loop is
+     * woken at once rather than drained again here, so a stream of defers cannot starve its events.
+     */
+    public void beforeWait(Runner runner) {
+        WAITING.setVolatile(this, true);
+        if (READY.getVolatile(this) == null) {
+            return;
+        }
+        WAITING.setVolatile(this, false);
+        drain(runner);
+        WAITING.setVolatile(this, true);
+        if (READY.getVolatile(this) != null) {
+            wakeups.incrementAndGet();
             waker.wake();
         }
     }
@@ -345,7 +379,12 @@ public final class DeferQueue {
         return false;
     }
 
-    /** How many times the queue woke the loop (once per batch). */
+    /** Whether an inbox is on the ready list (for tests). */
+    boolean readyForTest() {
+        return READY.getVolatile(this) != null;
+    }
+
+    /** How many times the queue woke the loop (at most once per batch, none while the loop is busy). */
     public long wakeups() {
         return wakeups.get();
     }

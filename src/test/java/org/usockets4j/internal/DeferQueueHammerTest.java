@@ -34,11 +34,24 @@ class DeferQueueHammerTest {
         long seed = System.nanoTime();
         Random random = new Random(seed);
         for (int round = 0; round < 1_000; round++) {
-            runRound(new Random(random.nextLong()), "seed " + seed + " round " + round);
+            runRound(new Random(random.nextLong()), "seed " + seed + " round " + round, false);
         }
     }
 
-    private static void runRound(Random random, String where) throws Exception {
+    /**
+     * The same, with the consumer doing what the loop does (beforeWait, wait, awake, drain) and a long
+     * wait: a wait that times out while an inbox is on the ready list is a lost wakeup.
+     */
+    @Test
+    void randomizedRoundsWithTheLoopsWaitProtocolLoseNoWakeup() throws Exception {
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        for (int round = 0; round < 500; round++) {
+            runRound(new Random(random.nextLong()), "seed " + seed + " round " + round + " (wait protocol)", true);
+        }
+    }
+
+    private static void runRound(Random random, String where, boolean waitProtocol) throws Exception {
         int producers = 1 + random.nextInt(6);
         int perProducer = 1 + random.nextInt(5_000);
         boolean closeFromConsumer = random.nextBoolean();
@@ -59,6 +72,8 @@ class DeferQueueHammerTest {
         long[] reDeferred = {0};
         List<String> errors = new ArrayList<>();
         AtomicLong accepted = new AtomicLong();
+        AtomicLong ranCount = new AtomicLong();
+        AtomicLong reDeferredCount = new AtomicLong();
         DeferQueue.Runner runner = callback -> {
             Item item = (Item) callback;
             if (item.producer() >= 0) {
@@ -71,16 +86,33 @@ class DeferQueueHammerTest {
             ran[0]++;
             if (item.again() && queue.offer(new Item(-1, 0, false))) {
                 reDeferred[0]++;
+                reDeferredCount.incrementAndGet();
             }
+            ranCount.incrementAndGet();
         };
 
         AtomicBoolean stop = new AtomicBoolean();
+        AtomicBoolean lostWakeup = new AtomicBoolean();
         Thread consumer = new Thread(() -> {
             long start = System.nanoTime();
             boolean closed = false;
             while (true) {
                 try {
-                    wakeups.tryAcquire(1, TimeUnit.MILLISECONDS);
+                    if (waitProtocol) {
+                        queue.beforeWait(runner);
+                        long full = TimeUnit.SECONDS.toNanos(5);
+                        long timeout = closeFromConsumer && !closed
+                                ? Math.max(0, start + closeAfterNanos - System.nanoTime()) : full;
+                        boolean woke = wakeups.tryAcquire(timeout, TimeUnit.NANOSECONDS);
+                        // Wakeups coalesce, as an eventfd's do: one read takes them all.
+                        wakeups.drainPermits();
+                        queue.awake();
+                        if (!woke && timeout == full && queue.readyForTest()) {
+                            lostWakeup.set(true);
+                        }
+                    } else {
+                        wakeups.tryAcquire(1, TimeUnit.MILLISECONDS);
+                    }
                 } catch (InterruptedException e) {
                     return;
                 }
@@ -138,7 +170,13 @@ class DeferQueueHammerTest {
                 Thread.onSpinWait();
             }
         }
+        // Let the consumer catch up on its own: a lost wakeup shows as a 5 s wait on a ready inbox.
+        long catchUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (ranCount.get() < accepted.get() + reDeferredCount.get() && System.nanoTime() < catchUp) {
+            Thread.sleep(1);
+        }
         stop.set(true);
+        wakeups.release();
         consumer.join(30_000);
         assertFalse(consumer.isAlive(), where + ": consumer stuck");
         // The owner of the loop would now drain what is left and free it.
@@ -152,5 +190,6 @@ class DeferQueueHammerTest {
         assertEquals(List.of(), errors);
         assertEquals(accepted.get() + reDeferred[0], ran[0], where + ": accepted vs ran");
         assertFalse(wokeAfterFree.get(), where + ": woke after close() returned");
+        assertFalse(lostWakeup.get(), where + ": the consumer waited 5 s with an inbox ready: a lost wakeup");
     }
 }

@@ -69,17 +69,24 @@ public final class DeferBench {
             measure(nTarget, N_COUNTER, producers, warmup);
             double[] uRates = new double[rounds];
             double[] nRates = new double[rounds];
+            double[] uPerCpu = new double[rounds];
+            double[] nPerCpu = new double[rounds];
             for (int r = 0; r < rounds; r++) {
                 uRates[r] = measure(uTarget, U_COUNTER, producers, seconds);
+                uPerCpu[r] = uRates[r] * seconds / lastCpuSeconds;
                 nRates[r] = measure(nTarget, N_COUNTER, producers, seconds);
-                System.out.printf(Locale.ROOT, "  round %d: usockets4j %,14.0f/s   netty %,14.0f/s   ratio %.2fx%n",
-                        r + 1, uRates[r], nRates[r], uRates[r] / nRates[r]);
+                nPerCpu[r] = nRates[r] * seconds / lastCpuSeconds;
+                System.out.printf(Locale.ROOT, "  round %d: usockets4j %,14.0f/s (%,.0f per CPU-s)   netty %,14.0f/s (%,.0f per CPU-s)   ratio %.2fx%n",
+                        r + 1, uRates[r], uPerCpu[r], nRates[r], nPerCpu[r], uRates[r] / nRates[r]);
             }
             double um = median(uRates);
             double nm = median(nRates);
-            System.out.printf(Locale.ROOT, "usockets4j LoopHandle.defer : %,14.0f callbacks/s (median)%n", um);
-            System.out.printf(Locale.ROOT, "netty EpollEventLoop.execute: %,14.0f callbacks/s (median)%n", nm);
-            System.out.printf(Locale.ROOT, "ratio usockets4j / netty    : %.2fx%n", um / nm);
+            System.out.printf(Locale.ROOT, "usockets4j LoopHandle.defer : %,14.0f callbacks/s (median), %,14.0f per CPU-second%n",
+                    um, median(uPerCpu));
+            System.out.printf(Locale.ROOT, "netty EpollEventLoop.execute: %,14.0f callbacks/s (median), %,14.0f per CPU-second%n",
+                    nm, median(nPerCpu));
+            System.out.printf(Locale.ROOT, "ratio usockets4j / netty    : %.2fx (per CPU-second: %.2fx)%n", um / nm,
+                    median(uPerCpu) / median(nPerCpu));
         } finally {
             u.stop();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
@@ -128,6 +135,14 @@ public final class DeferBench {
     }
 
     private static volatile boolean stop;
+    private static double lastCpuSeconds;
+
+    /** CPU time this JVM used so far (every thread), or -1 when the platform does not say. */
+    private static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean
+                ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() : -1;
+    }
 
     /** Runs the producers against target for the given time; returns callbacks executed per second. */
     static double measure(Target target, Counter counter, int producers, int seconds) throws InterruptedException {
@@ -153,10 +168,12 @@ public final class DeferBench {
         }
         started.await();
         long start = counter.published.get();
+        long cpu0 = processCpuNanos();
         long t0 = System.nanoTime();
         Thread.sleep(seconds * 1000L);
         long end = counter.published.get();
         long t1 = System.nanoTime();
+        lastCpuSeconds = (processCpuNanos() - cpu0) / 1e9;
         stop = true;
         for (Thread t : threads) {
             t.join();
