@@ -7,6 +7,17 @@
 MEMORY_SERVERS=("usockets4j UsocketsServer" "netty-epoll NettyServer" "jdk-nio NioServer")
 MEMORY_BASELINE=netty-epoll
 
+# heap_settled NAME: live heap after three full collections, the least of three readings (a first
+# reading can still hold what only a later collection frees).
+heap_settled() {
+  local i h least=
+  for i in 1 2 3; do
+    h=$(server_ask "$1" GC)
+    [[ -z $least ]] || ((h < least)) && least=$h
+  done
+  echo "$least"
+}
+
 # measure_memory NAME ROUND: one server already started in idle mode; one row of memory.csv.
 measure_memory() {
   local name=$1 round=$2 port=${SRV_PORT[$1]} n=$BENCH_IDLE_CONNS i
@@ -14,7 +25,7 @@ measure_memory() {
   echo_load "$port" 300 0 1 >/dev/null
   for ((i = 0; i < 500; i++)); do (($(server_ask "$name" CONNS) == 0)) && break; sleep 0.02; done
   local heap0 rss0 heap1 rss1 held=0 pid
-  heap0=$(server_ask "$name" GC)
+  heap0=$(heap_settled "$name")
   rss0=$(server_rss_kib "$name")
   taskset -c "$LOAD_CORE" "$ECHO_LOAD" 127.0.0.1 "$port" "$n" 0 600 >/dev/null 2>>"$BENCH_TMP/echo-load.err" &
   pid=$!
@@ -27,7 +38,7 @@ measure_memory() {
   if ((held < n)); then
     log "  $name: holds $held of $n connections; no memory figure ($(tail -n 1 "$BENCH_TMP/echo-load.err" 2>/dev/null))"
   else
-    heap1=$(server_ask "$name" GC)
+    heap1=$(heap_settled "$name")
     rss1=$(server_rss_kib "$name")
     echo "$name,$round,$n,$rss0,$rss1,$heap0,$heap1" >>"$BENCH_OUT/memory.csv"
   fi
