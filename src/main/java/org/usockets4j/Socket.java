@@ -171,7 +171,7 @@ public final class Socket<S> {
                 n = data.isDirect() ? nativeWrite(data, position, length, false)
                         : writeCopied(data, position, length, false);
             }
-            if (n < length) {
+            if (n < length && !closed) { // a TLS write can fail and close the socket
                 append(data, position + n, length - n);
             }
             data.position(position + length);
