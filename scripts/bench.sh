@@ -2,7 +2,8 @@
 # Runs the benchmarks: usockets4j against its peers (Netty over epoll, JDK NIO, Netty + JDK SSL or
 # BoringSSL) in the same run, and prints tables of ratios.
 #
-# Usage: scripts/bench.sh [defer|tcp|memory|alloc|tls|udp|all]...   (default: all)
+# Usage: scripts/bench.sh [defer|tcp|memory|alloc|tls|udp|all|profile]...   (default: all)
+#   profile (not in all): perf samples of the servers' user-space instructions under echo load
 #
 # Environment (defaults in brackets):
 #   BENCH_SECONDS [10]  measured seconds per run       BENCH_ROUNDS [3]   rounds (servers alternate)
@@ -39,7 +40,7 @@ if [[ " ${sections[*]} " == *" all "* ]]; then
   done
 fi
 for s in "${sections[@]}"; do
-  declare -F "section_$s" >/dev/null || { echo "unknown section: $s (sections: defer tcp memory alloc tls udp all)" >&2; exit 2; }
+  declare -F "section_$s" >/dev/null || { echo "unknown section: $s (sections: defer tcp memory alloc tls udp all profile)" >&2; exit 2; }
 done
 
 # --- build: the library jar when missing (BENCH_REBUILD=1: also when older than its sources), the
