@@ -4,11 +4,15 @@
 // served it. Run it against the built jar:
 //   java -cp target/usockets4j-0.1.0-SNAPSHOT.jar examples/MultiCoreEchoServer.java [port] [loops] [host]
 // port defaults to 8080 (0: the kernel picks one for the first loop, the others listen on the same one),
-// loops to the number of processors, host to 127.0.0.1 ('*': every interface). SIGINT (Ctrl-C) or SIGTERM
-// stops every loop; the process then prints what each loop served and exits with status 0.
+// loops to the number of processors, host to 127.0.0.1 ('*': every interface). SIGINT (Ctrl-C), SIGTERM or
+// the end of standard input (Ctrl-D; a parent closing the pipe) stops every loop; the process then prints
+// what each loop served and exits with status 0.
 //
 // Nothing is shared between the loops but the port: each loop's state is touched by its own thread only.
 // Other threads reach a loop only through its LoopHandle.defer.
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -114,6 +118,7 @@ public class MultiCoreEchoServer {
         };
         Signal.handle(new Signal("INT"), onSignal);
         Signal.handle(new Signal("TERM"), onSignal);
+        watchStdin(workers);
         System.out.println("MultiCoreEchoServer listening on port " + shared + " with " + loops + " loops");
         System.out.flush();
 
@@ -124,5 +129,32 @@ public class MultiCoreEchoServer {
             System.out.println("loop " + w.index + " served " + w.served + " connections"
                     + (w.failure != null ? ", failed: " + w.failure : ""));
         }
+    }
+
+    /**
+     * Stops the loops when standard input ends. Not when it is /dev/null (started in the background by a
+     * script, or as a service): that ends at once, and only signals stop the server then.
+     */
+    static void watchStdin(List<Worker> workers) {
+        try {
+            if (Path.of("/dev/null").equals(Files.readSymbolicLink(Path.of("/proc/self/fd/0")))) {
+                return;
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // no /proc (not Linux): watch stdin anyway
+        }
+        Thread watcher = new Thread(() -> {
+            try {
+                while (System.in.read() >= 0) {
+                    // what is typed is ignored; only the end counts
+                }
+            } catch (IOException e) {
+                // a broken stdin ends it as well
+            }
+            System.out.println("end of standard input: stopping " + workers.size() + " loops");
+            workers.forEach(Worker::requestStop);
+        }, "stdin watcher");
+        watcher.setDaemon(true); // never keeps the JVM alive on its own
+        watcher.start();
     }
 }

@@ -376,6 +376,19 @@ class TcpExamplesTest {
         }
     }
 
+    @Test
+    void multiCoreEchoServerStopsWhenStandardInputEnds() throws Exception {
+        try (ExampleProcess server = ExampleProcess.start("MultiCoreEchoServer", "0", "2")) {
+            Matcher m = server.awaitLine(Pattern.compile("listening on port (\\d+) with 2 loops"), 30);
+            try (LineClient c = new LineClient(Integer.parseInt(m.group(1)))) {
+                assertTrue(c.send("hi\n").readLine().matches("\\[loop [01]] hi"));
+            }
+            server.process.getOutputStream().close(); // the child's stdin ends
+            assertEquals(0, server.awaitExit(15), server.output());
+            assertTrue(server.output().contains("end of standard input: stopping 2 loops"), server.output());
+        }
+    }
+
     private static int count(String text, String what) {
         int n = 0;
         for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + what.length())) {
