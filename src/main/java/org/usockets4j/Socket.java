@@ -176,7 +176,7 @@ public final class Socket<S> {
             }
             data.position(position + length);
         }
-        return bufferedAmount() <= highWaterMark;
+        return !closed && (out == null ? 0 : out.remaining()) <= highWaterMark;
     }
 
     /** As {@link #send(ByteBuffer)} for length bytes of array from offset. */
