@@ -155,7 +155,8 @@ public final class Socket<S> {
     /**
      * Buffered write: everything of data's remaining bytes is taken (position moves to limit); what the kernel
      * does not take now is kept and written when the socket becomes writable. Returns false when the buffer is
-     * now above the high-water mark (stop producing; resume from onWritable), true otherwise.
+     * now above the high-water mark (stop producing; resume from onWritable) or the write closed the socket (a
+     * failing TLS write: onClose ran), true otherwise.
      * NETWORK_OPERATION after {@link #shutdown()}: nothing can be sent any more, and send never drops data.
      */
     public boolean send(ByteBuffer data) {
