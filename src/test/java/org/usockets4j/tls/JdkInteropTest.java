@@ -62,11 +62,13 @@ class JdkInteropTest {
         }
     }
 
-    @Test
-    void usockets4jClientVerifiesAndTalksToAJdkSslServerSocket() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    void usockets4jClientVerifiesAndTalksToAJdkSslServerSocket(String protocol) throws Exception {
         Pki pki = Pki.get();
         try (SSLServerSocket listener = (SSLServerSocket) pki.jdkContext(true).getServerSocketFactory()
                 .createServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            listener.setEnabledProtocols(new String[] {protocol});
             int port = listener.getLocalPort();
             CompletableFuture<String> serverSide = CompletableFuture.supplyAsync(() -> {
                 try (SSLSocket s = (SSLSocket) listener.accept()) {
@@ -122,11 +124,11 @@ class JdkInteropTest {
             }
             assertEquals(0, closeCode[0], "close reason: " + closeReason[0]);
             assertArrayEquals(message, echoed.array());
-            assertTrue(seen[0].equals("TLSv1.3"), seen[0]);
+            assertEquals(protocol, seen[0]);
             assertNotNull(seen[1]);
             assertEquals("localhost", seen[2]);
             assertEquals(Pki.SERVER_SUBJECT, seen[3]);
-            assertEquals("TLSv1.3 " + message.length, serverSide.get(10, TimeUnit.SECONDS));
+            assertEquals(protocol + " " + message.length, serverSide.get(10, TimeUnit.SECONDS));
         }
     }
 }
