@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The demo: a TLS echo server and a verifying TLS client, both on usockets4j.
-#  1. builds the library jar when it is missing (one quiet Maven call, tests skipped);
+#  1. builds the library jar when it is missing or older than the sources (one quiet Maven call, tests skipped);
 #  2. makes a demo CA and a server certificate for localhost/127.0.0.1 under target/demo-certs when absent
 #     (scripts/gen-demo-certs.sh, with the openssl command);
 #  3. starts examples/TlsEchoServer.java on 127.0.0.1 (the kernel picks the port; read from its first line);
@@ -20,8 +20,12 @@ fail() {
 # USOCKETS4J_JAR=<jar or classes folder> runs the demo against another build, USOCKETS4J_DEMO_CERTS=<dir> keeps
 # the certificates elsewhere (the tests set both).
 jar=${USOCKETS4J_JAR:-$(ls target/usockets4j-*.jar 2>/dev/null | head -n1 || true)}
+if [[ -z "${USOCKETS4J_JAR:-}" && -n "$jar" ]] &&
+   [[ -n $(find pom.xml src/main native usockets/src usockets/include -newer "$jar" -type f -print -quit 2>/dev/null) ]]; then
+  jar= # the sources changed since the jar was built (a git pull): build it again
+fi
 if [[ -z "$jar" ]]; then
-  echo "building target/usockets4j-*.jar (first run only, about a minute; log: target/demo-build.log)..." >&2
+  echo "building target/usockets4j-*.jar (about a minute; log: target/demo-build.log)..." >&2
   mkdir -p target
   if ! mvn -q -B -Dmaven.test.skip=true package >target/demo-build.log 2>&1; then
     tail -n 40 target/demo-build.log >&2
