@@ -17,7 +17,8 @@
  * adoption the bytes both sizes share must survive. Every socket that opened closes exactly once; every
  * connect ends in on_open or on_connect_error; in the end every counter balances and the loop returns.
  *
- * Bounded: new connections for HAMMER_SECONDS (default 20), then a drain; a stall of 45 s more fails.
+ * Bounded: new connections for HAMMER_SECONDS (default 20), then a drain; a stall of 45 s more fails (both
+ * stretched by US_TEST_TIME_SCALE under valgrind).
  * HAMMER_SEED (default fixed) replays a run's random choices; the seed is printed first.
  * Meant for ASan+UBSan (scripts/sanitize.sh) and valgrind (scripts/valgrind.sh) as well.
  */
@@ -497,7 +498,7 @@ int main(void) {
     if (getenv("HAMMER_SECONDS")) {
         seconds = (unsigned int) strtoul(getenv("HAMMER_SECONDS"), NULL, 10);
     }
-    test_guard(seconds + 75);
+    test_guard(seconds + 75); /* (times US_TEST_TIME_SCALE, see test_util.h) */
     uint64_t seed = 0x5EED0F4A11ull;
     if (getenv("HAMMER_SEED")) {
         seed = strtoull(getenv("HAMMER_SEED"), NULL, 0);
@@ -550,7 +551,8 @@ int main(void) {
     struct us_timer_t *ticker = us_create_timer(loop, 1, 0);
     us_timer_set(ticker, tick, 20, 20);
     struct us_timer_t *stall = us_create_timer(loop, 1, 0);
-    us_timer_set(stall, report_stall, (int) (seconds + 45) * 1000, 0);
+    int scale = getenv("US_TEST_TIME_SCALE") && atoi(getenv("US_TEST_TIME_SCALE")) > 1 ? atoi(getenv("US_TEST_TIME_SCALE")) : 1;
+    us_timer_set(stall, report_stall, (int) (seconds + 45 * scale) * 1000, 0);
 
     double start = test_now_ms();
     deadline_ms = start + seconds * 1000.0;

@@ -29,9 +29,14 @@
         }                                                                                          \
     } while (0)
 
-/* Kills the test (SIGALRM, non-zero exit) if it runs longer than seconds. */
+/* Kills the test (SIGALRM, non-zero exit) if it runs longer than seconds, times US_TEST_TIME_SCALE when set
+ * (scripts/valgrind.sh sets it: code under valgrind runs many times slower). */
 static inline void test_guard(unsigned int seconds) {
     signal(SIGPIPE, SIG_IGN);
+    const char *scale = getenv("US_TEST_TIME_SCALE");
+    if (scale && atoi(scale) > 1) {
+        seconds *= (unsigned int) atoi(scale);
+    }
     alarm(seconds);
 }
 
