@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -53,6 +54,7 @@ class HandshakeBurstTest {
     void establishedConnectionsKeepEchoingThroughAHandshakeBurst() throws Exception {
         Pki pki = Pki.get();
         AtomicInteger handshakes = new AtomicInteger(); // burst handshakes completed (an echo came back)
+        CountDownLatch echoing = new CountDownLatch(ESTABLISHED); // each pinger counts down at its 10th round trip
         List<Pinger> pingers = new ArrayList<>();
         for (int i = 0; i < ESTABLISHED; i++) {
             pingers.add(new Pinger());
@@ -68,7 +70,9 @@ class HandshakeBurstTest {
                     if (p.pending > 0) {
                         return;
                     }
-                    p.totalRoundTrips++;
+                    if (++p.totalRoundTrips == 10) {
+                        echoing.countDown();
+                    }
                     if (p.measuring) {
                         long now = System.nanoTime();
                         int h = handshakes.get();
@@ -85,12 +89,7 @@ class HandshakeBurstTest {
                 }
                 return null;
             });
-            // wait (bounded) until every pinger is round-tripping
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (pingLoop.call(l -> pingers.stream().mapToInt(p -> p.totalRoundTrips).min().orElse(0)) < 10) {
-                assertTrue(System.nanoTime() < until, "the established connections did not start echoing within 20 s");
-                Thread.onSpinWait();
-            }
+            assertTrue(echoing.await(20, TimeUnit.SECONDS), "the established connections did not start echoing within 20 s");
 
             // the burst, on a third loop
             CompletableFuture<Long> burstDone = new CompletableFuture<>();
