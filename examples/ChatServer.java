@@ -143,8 +143,10 @@ public class ChatServer {
         }
         if (slow != null) {
             for (Socket<Client> member : slow) { // closed after the loop: onClose changes members
-                System.out.println(member.ext().name + " reads too slowly: closing");
-                member.close();
+                if (!member.isClosed()) { // send() also says false when its write closed the socket
+                    System.out.println(member.ext().name + " reads too slowly: closing");
+                    member.close();
+                }
             }
         }
     }

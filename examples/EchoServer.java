@@ -59,7 +59,7 @@ public class EchoServer {
                 // send() keeps what the kernel does not take now and writes it when the socket is writable.
                 // data is valid during this call only; send copies what it cannot write at once.
                 socket.send(socket.ext().prefix);
-                if (!socket.send(data)) {
+                if (!socket.send(data) && !socket.isClosed()) { // (a failed write may have closed it)
                     // Above the high-water mark: the peer reads slower than it writes. Stop reading from it
                     // until onWritable finds the backlog drained (the kernel holds the unread bytes meanwhile).
                     socket.pauseReads();

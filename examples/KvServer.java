@@ -82,6 +82,9 @@ public class KvServer {
                 if (replies.length() > 0) {
                     socket.send(replies.toString().getBytes(StandardCharsets.UTF_8));
                 }
+                if (socket.isClosed()) {
+                    return; // the write failed and closed it
+                }
                 if (quit) {
                     session.quit = true;
                     socket.shutdown(); // after the replies went out; the client's FIN then closes it
