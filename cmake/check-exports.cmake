@@ -1,0 +1,28 @@
+# cmake -DNM=<nm> -DLIBRARY=<libusockets4j.so> -P check-exports.cmake
+# Fails unless the library's dynamic symbol table defines JNI_OnLoad and otherwise only JNI entry points
+# (Java_*, JNI_OnUnload): the static core and OpenSSL stay hidden inside (-fvisibility=hidden, --exclude-libs).
+execute_process(COMMAND ${NM} -D --defined-only ${LIBRARY}
+  OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${NM} -D --defined-only ${LIBRARY} failed (${rc}): ${err}")
+endif()
+string(REPLACE "\n" ";" lines "${out}")
+set(on_load FALSE)
+set(foreign "")
+foreach(line IN LISTS lines)
+  if(line MATCHES "^[0-9a-fA-F]* *[A-Za-z] +([^ ]+)$")
+    set(name "${CMAKE_MATCH_1}")
+    if(name STREQUAL "JNI_OnLoad")
+      set(on_load TRUE)
+    elseif(NOT name MATCHES "^(Java_|JNI_OnUnload$)")
+      list(APPEND foreign "${name}")
+    endif()
+  endif()
+endforeach()
+if(NOT on_load)
+  message(FATAL_ERROR "${LIBRARY}: JNI_OnLoad is not exported:\n${out}")
+endif()
+if(foreign)
+  message(FATAL_ERROR "${LIBRARY} exports symbols beyond the JNI entry points: ${foreign}")
+endif()
+message(STATUS "${LIBRARY}: exports JNI_OnLoad and JNI entry points only")
