@@ -89,6 +89,8 @@ final class Pki {
         openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key("stray").toString());
         openssl("pkcs12", "-export", "-in", cert("server").toString(), "-inkey", key("server").toString(),
                 "-name", "server", "-passout", "pass:changeit", "-out", file("server.p12").toString());
+        openssl("pkcs12", "-export", "-in", cert("clientA").toString(), "-inkey", key("clientA").toString(),
+                "-name", "clientA", "-passout", "pass:changeit", "-out", file("clientA.p12").toString());
         Files.writeString(file("garbage.pem"), "this is not PEM\n");
     }
 
@@ -144,6 +146,12 @@ final class Pki {
 
     /** A JDK SSLContext trusting CA A (and, with withKey, presenting the server certificate). */
     SSLContext jdkContext(boolean withKey) throws Exception {
+        return jdkContext(withKey ? "server" : null);
+    }
+
+    /** A JDK SSLContext trusting CA A and presenting the certificate of name.p12 ("server", "clientA"; null: none). */
+    SSLContext jdkContext(String keyName) throws Exception {
+        boolean withKey = keyName != null;
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         CertificateFactory cf = CertificateFactory.getInstance("X.509");
@@ -155,7 +163,7 @@ final class Pki {
         KeyManagerFactory kmf = null;
         if (withKey) {
             KeyStore keys = KeyStore.getInstance("PKCS12");
-            try (InputStream in = Files.newInputStream(file("server.p12"))) {
+            try (InputStream in = Files.newInputStream(file(keyName + ".p12"))) {
                 keys.load(in, "changeit".toCharArray());
             }
             kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
