@@ -40,13 +40,21 @@ void us_internal_dispatch_ready_poll(struct us_poll_t *p, int error, int events)
 /* ------------------------------------------------------------------ timers */
 
 struct us_timer_t {
-    alignas(LIBUS_EXT_ALIGNMENT) struct us_poll_t p; /* a timerfd watched as a callback poll */
-    us_poll_callback_t dispatch;                     /* the poll's ext begins here (callback contract) */
+    alignas(LIBUS_EXT_ALIGNMENT) struct us_loop_t *loop;
     void (*cb)(struct us_timer_t *t);
-    struct us_loop_t *loop;
-    int closed;
+    long long deadline_ns;                           /* CLOCK_MONOTONIC, while armed */
+    unsigned long long seq;                          /* arming order: equal deadlines fire first-armed first */
     int repeat_ms;                                   /* 0: one-shot (disarms itself after firing) */
+    int heap_index;                                  /* place in the loop's timer heap, -1 when not armed */
+    unsigned char fallthrough;                       /* 1: does not keep the loop alive */
+    unsigned char closed;
 };
+
+/* timer.c: the heap of armed timers, expired by the backend's single kernel timer. */
+long long us_internal_now_ns(void);
+void us_internal_timers_expire(struct us_loop_t *loop);
+int us_internal_timer_armed(struct us_timer_t *t);
+void us_internal_timers_free(struct us_loop_t *loop);
 
 /* ------------------------------------------------------------------ sockets */
 
@@ -159,6 +167,12 @@ struct us_internal_loop_data_t {
     struct us_timer_t *accept_timer;      /* retries paused accepts (created with the first listen socket) */
     int sweeping;                         /* the sweep is running */
     int running;                          /* inside us_loop_run: frees are deferred to the post step */
+    struct us_timer_t **timers;           /* min-heap of armed timers by (deadline, seq) */
+    int timer_count, timer_capacity;
+    unsigned long long timer_seq;
+    long long timer_armed_ns;             /* what the kernel timer is armed for, -1: disarmed */
+    int timers_expiring;                  /* inside us_internal_timers_expire: re-arm once at its end */
+    struct us_poll_t *timer_poll;         /* the backend's kernel timer (fallthrough) */
 };
 
 #define US_MAX_READY_POLLS 1024
@@ -175,11 +189,14 @@ struct us_loop_t {
 };
 
 /* ------------------------------------------------------------------ eventing backend (eventing/epoll.c) */
-/* The backend owns loop->fd, the polls' registration, timers (one timerfd each) and the wakeup eventfd. */
+/* The backend owns loop->fd, the polls' registration, the loop's one kernel timer and the wakeup eventfd. */
 
-/* Opens the backend's descriptor (loop->fd); -1 on failure. */
+/* Opens the backend's descriptor (loop->fd) and its kernel timer; -1 on failure. */
 int us_internal_backend_open(struct us_loop_t *loop);
-/* Closes loop->fd. */
+/* Arms the kernel timer for an absolute CLOCK_MONOTONIC deadline (-1: disarms); expiry calls
+ * us_internal_timers_expire. */
+void us_internal_backend_arm_timer(struct us_loop_t *loop, long long deadline_ns);
+/* Closes loop->fd and the kernel timer. */
 void us_internal_backend_close(struct us_loop_t *loop);
 /* Blocks until at least one poll is ready; fills the ready list and returns how many (0 on error/EINTR). */
 int us_internal_backend_wait(struct us_loop_t *loop);

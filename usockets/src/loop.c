@@ -63,6 +63,7 @@ void us_loop_free(struct us_loop_t *loop) {
     if (loop->data.accept_timer) {
         us_internal_timer_free_now(loop->data.accept_timer);
     }
+    us_internal_timers_free(loop);
     us_internal_free_wakeup_poll(loop, loop->data.wakeup_poll);
     us_internal_backend_close(loop);
     free(loop->data.free_later);
@@ -77,7 +78,7 @@ void *us_loop_ext(struct us_loop_t *loop) {
 
 /* Arms the sweep timer (idempotent). */
 void us_loop_integrate(struct us_loop_t *loop) {
-    if (!loop->data.sweep_timer->p.started) {
+    if (!us_internal_timer_armed(loop->data.sweep_timer)) {
         us_timer_set(loop->data.sweep_timer, sweep_cb, LIBUS_TIMEOUT_GRANULARITY * 1000,
                      LIBUS_TIMEOUT_GRANULARITY * 1000);
     }

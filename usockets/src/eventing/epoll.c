@@ -1,7 +1,7 @@
 /*
- * epoll.c: the Linux eventing backend. Level-triggered epoll for polls, one timerfd per timer,
- * an eventfd for us_wakeup_loop. Another backend (kqueue) would be a sibling file providing the
- * same functions.
+ * epoll.c: the Linux eventing backend. Level-triggered epoll for polls, one timerfd armed for the
+ * earliest deadline of the loop's timer heap (timer.c), an eventfd for us_wakeup_loop. Another
+ * backend (kqueue) would be a sibling file providing the same functions.
  */
 #include "internal.h"
 
@@ -18,12 +18,20 @@
 
 /* ------------------------------------------------------------------ backend */
 
+static int timer_poll_open(struct us_loop_t *loop);
+static void timer_poll_close(struct us_loop_t *loop);
+
 int us_internal_backend_open(struct us_loop_t *loop) {
     loop->fd = epoll_create1(EPOLL_CLOEXEC);
+    if (loop->fd >= 0 && timer_poll_open(loop) != 0) {
+        close(loop->fd);
+        loop->fd = -1;
+    }
     return loop->fd;
 }
 
 void us_internal_backend_close(struct us_loop_t *loop) {
+    timer_poll_close(loop);
     if (loop->fd >= 0) {
         close(loop->fd);
     }
@@ -162,105 +170,72 @@ struct us_poll_t *us_poll_resize(struct us_poll_t *p, struct us_loop_t *loop, un
     return np;
 }
 
-/* ------------------------------------------------------------------ timers */
+/* ------------------------------------------------------------------ the kernel timer */
 
-static void timer_dispatch(struct us_poll_t *p, int error, int events) {
+struct timer_poll_t {
+    alignas(LIBUS_EXT_ALIGNMENT) struct us_poll_t p;
+    us_poll_callback_t dispatch;
+    struct us_loop_t *loop;
+};
+
+static void timer_poll_dispatch(struct us_poll_t *p, int error, int events) {
     (void) error;
     (void) events;
-    struct us_timer_t *t = (struct us_timer_t *) p;
     uint64_t expirations;
-    /* EAGAIN: re-set since it became ready; the old expiry no longer counts. */
-    if (read(p->fd, &expirations, sizeof(expirations)) != (ssize_t) sizeof(expirations) || t->closed) {
-        return;
+    /* EAGAIN: re-armed since it became ready; the heap decides what is due either way. */
+    if (read(p->fd, &expirations, sizeof(expirations)) < 0) {
+        expirations = 0;
     }
-    if (!t->repeat_ms) {
-        us_poll_stop(p, t->loop); /* a fired one-shot no longer keeps the loop alive */
-    }
-    if (t->cb) {
-        t->cb(t);
-    }
+    us_internal_timers_expire(((struct timer_poll_t *) p)->loop);
 }
 
-/* A timer on its own timerfd, or NULL. */
-struct us_timer_t *us_create_timer(struct us_loop_t *loop, int fallthrough, unsigned int ext_size) {
-    struct us_timer_t *t = malloc(US_ALIGN_UP(sizeof(struct us_timer_t)) + ext_size);
-    if (!t) {
-        return NULL;
+static int timer_poll_open(struct us_loop_t *loop) {
+    struct timer_poll_t *tp = malloc(sizeof(*tp));
+    if (!tp) {
+        return -1;
     }
-    memset(t, 0, sizeof(*t));
+    memset(tp, 0, sizeof(*tp));
     int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (fd < 0) {
-        free(t);
-        return NULL;
+        free(tp);
+        return -1;
     }
-    t->p.fallthrough = fallthrough ? 1 : 0;
-    us_poll_init(&t->p, fd, POLL_TYPE_CALLBACK);
-    t->dispatch = timer_dispatch;
-    t->loop = loop;
-    return t;
+    tp->p.fallthrough = 1; /* the armed timers themselves count in num_polls */
+    us_poll_init(&tp->p, fd, POLL_TYPE_CALLBACK);
+    tp->dispatch = timer_poll_dispatch;
+    tp->loop = loop;
+    us_poll_start(&tp->p, loop, LIBUS_SOCKET_READABLE);
+    if (!tp->p.started) {
+        close(fd);
+        free(tp);
+        return -1;
+    }
+    loop->data.timer_poll = &tp->p;
+    loop->data.timer_armed_ns = -1;
+    return 0;
 }
 
-/* The timer's extension area. */
-void *us_timer_ext(struct us_timer_t *timer) {
-    return US_EXT_AFTER(timer, sizeof(struct us_timer_t));
-}
-
-static struct timespec ms_to_timespec(int ms) {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L};
-    return ts;
-}
-
-/* Arms the timer (first after ms, then every repeat_ms); both 0 disarms. */
-void us_timer_set(struct us_timer_t *t, void (*cb)(struct us_timer_t *t), int ms, int repeat_ms) {
-    if (t->closed) {
-        return;
-    }
-    if (ms < 0) {
-        ms = 0;
-    }
-    if (repeat_ms < 0) {
-        repeat_ms = 0;
-    }
-    t->cb = cb;
-    t->repeat_ms = repeat_ms;
-    struct itimerspec spec = {.it_interval = ms_to_timespec(repeat_ms), .it_value = ms_to_timespec(ms)};
-    if (!ms && !repeat_ms) {
-        timerfd_settime(t->p.fd, 0, &spec, NULL);
-        us_poll_stop(&t->p, t->loop);
-        return;
-    }
-    if (!ms) {
-        spec.it_value.tv_nsec = 1; /* a zero value would disarm: fire as soon as possible instead */
-    }
-    timerfd_settime(t->p.fd, 0, &spec, NULL);
-    if (!t->p.started) {
-        us_poll_start(&t->p, t->loop, LIBUS_SOCKET_READABLE);
+static void timer_poll_close(struct us_loop_t *loop) {
+    struct us_poll_t *p = loop->data.timer_poll;
+    if (p) {
+        us_poll_stop(p, loop);
+        close(p->fd);
+        free(p);
+        loop->data.timer_poll = NULL;
     }
 }
 
-/* Disarms the timer; its memory stays valid until the end of the iteration. */
-void us_timer_close(struct us_timer_t *t) {
-    if (t->closed) {
-        return;
+void us_internal_backend_arm_timer(struct us_loop_t *loop, long long deadline_ns) {
+    struct itimerspec spec;
+    memset(&spec, 0, sizeof(spec));
+    if (deadline_ns >= 0) {
+        spec.it_value.tv_sec = (time_t) (deadline_ns / 1000000000LL);
+        spec.it_value.tv_nsec = (long) (deadline_ns % 1000000000LL);
+        if (!spec.it_value.tv_sec && !spec.it_value.tv_nsec) {
+            spec.it_value.tv_nsec = 1; /* zero would disarm */
+        }
     }
-    t->closed = 1;
-    us_poll_stop(&t->p, t->loop);
-    close(t->p.fd);
-    t->p.fd = -1;
-    us_internal_loop_free_later(t->loop, t);
-}
-
-void us_internal_timer_free_now(struct us_timer_t *t) {
-    if (!t->closed) {
-        us_poll_stop(&t->p, t->loop);
-        close(t->p.fd);
-    }
-    free(t);
-}
-
-/* The loop the timer belongs to. */
-struct us_loop_t *us_timer_loop(struct us_timer_t *t) {
-    return t->loop;
+    timerfd_settime(loop->data.timer_poll->fd, TFD_TIMER_ABSTIME, &spec, NULL);
 }
 
 /* ------------------------------------------------------------------ wakeup */
