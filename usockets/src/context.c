@@ -536,6 +536,14 @@ void us_internal_accept(struct us_listen_socket_t *ls) {
         int ip_length = bsd_addr_ip(&addr, ip);
         if (context->on_pre_open) {
             fd = context->on_pre_open(context, fd, ip, ip_length);
+            if (ls->s.flags & US_SOCKET_CLOSED) {
+                /* The hook closed the listen socket (or its whole context): a socket opened now would live in a
+                 * context that is freed after this iteration. Nothing more is accepted here. */
+                if (fd != -1) {
+                    close(fd);
+                }
+                return;
+            }
             if (fd == -1) {
                 continue; /* taken over by the hook */
             }

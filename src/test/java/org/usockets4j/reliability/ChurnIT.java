@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Timeout;
  * Native memory and descriptors under churn: a child JVM ({@link ChurnMain}, on the packaged jar) opens and closes
  * 200 000 connections on one loop: TCP echo, TLS echo, TLS clients that do not trust the server, garbage at the
  * TLS port, connects to a closed port. Between the sample after the warm-up (20 000 connections) and the one at
- * the end, its RSS grows by less than 5 MiB, and its descriptor count is back where it was. The child's heap is
+ * the end, its RSS grows by less than 5 MiB, and its descriptor count is back where it was (and once the loop is
+ * closed, no more descriptors are open than before it was created). The child's heap is
  * fixed and pre-touched, so RSS moves with native memory, not with the collector's mood.
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -73,7 +74,7 @@ class ChurnIT {
         long growthKiB = Long.parseLong(f.get("rssGrowthKiB"));
         assertTrue(growthKiB < 5 * 1024, "RSS grew by " + growthKiB + " KiB after the warm-up: " + output);
         assertEquals(f.get("fdsWarm"), f.get("fdsEnd"), "descriptors after the warm-up and at the end: " + output);
-        assertEquals(f.get("fdsBefore"), f.get("fdsAfterClose"),
-                "descriptors before the loop and after closing it: " + output);
+        assertTrue(Long.parseLong(f.get("fdsAfterClose")) <= Long.parseLong(f.get("fdsBefore")),
+                "descriptors after closing the loop, more than before it was created: " + output);
     }
 }

@@ -50,6 +50,7 @@ public final class ChurnMain {
     private SocketContext<Boolean> tcpServer, tlsServer;
     private long rssWarm, rssEnd, fdsWarm, fdsEnd, fdsBefore;
     private long warmNanos, endNanos, startNanos;
+    private boolean warmedUp;
     private String failure;
     private final byte[] ping = {'p', 'i', 'n', 'g'};
     private final byte[] junk = new byte[200];
@@ -190,7 +191,7 @@ public final class ChurnMain {
         if (asPromised) {
             failedAsPromised[conn.kind.ordinal()]++;
         }
-        if (inFlight == 0 && (started == warmup || started == total)) {
+        if (inFlight == 0 && ((!warmedUp && started == warmup) || started == total)) {
             // sample at a quiet point: the next iteration, after closed sockets were freed
             Timer<Void> t = loop.createTimer();
             t.set(20, 0, timer -> {
@@ -203,7 +204,8 @@ public final class ChurnMain {
     }
 
     private void sample() {
-        if (started == warmup && warmNanos == 0) {
+        if (!warmedUp) {
+            warmedUp = true;
             System.gc(); // whatever the warm-up left for the collector goes before the first sample
             rssWarm = rss();
             fdsWarm = fds();
@@ -219,7 +221,7 @@ public final class ChurnMain {
     }
 
     private void fill() {
-        int limit = started < warmup ? warmup : total;
+        int limit = warmedUp ? total : warmup;
         while (inFlight < CONCURRENT && started < limit && failure == null) {
             int slot = started % 1000;
             Kind kind = slot < TLS ? Kind.TLS

@@ -17,14 +17,21 @@ public final class ReliabilityJniCheckMain {
         int failed = 0;
         try {
             MisuseWalk walker = new MisuseWalk(dir);
-            List<String> walk = walker.run();
+            List<String> walk = args.length > 0 && args[0].equals("close-only") ? List.of() : walker.run();
             System.out.println("misuse walk: " + walker.calls() + " calls");
             walk.forEach(f -> System.out.println("MISUSE FAILURE: " + f));
             failed += walk.size();
-            if (args.length == 0 || !args[0].equals("walk-only")) {
+            if (args.length > 0 && args[0].equals("close-only")) {
+                List<String> closes = new CloseInsideCallbacks(dir).run();
+                closes.forEach(f -> System.out.println("CLOSE-INSIDE FAILURE: " + f));
+                failed += closes.size();
+            } else if (args.length == 0 || !args[0].equals("walk-only")) {
                 List<String> callbacks = new CallbackFailures(dir).run();
                 callbacks.forEach(f -> System.out.println("CALLBACK FAILURE: " + f));
                 failed += callbacks.size();
+                List<String> closes = new CloseInsideCallbacks(dir).run();
+                closes.forEach(f -> System.out.println("CLOSE-INSIDE FAILURE: " + f));
+                failed += closes.size();
             }
         } finally {
             try (var files = Files.walk(dir)) {
