@@ -231,7 +231,8 @@ public final class Loop<T> implements AutoCloseable {
     /**
      * Closes the loop and everything it owns; callbacks deferred before still run, later defers throw
      * LOOP_NOT_RUNNING; a second close does nothing. Not running: done on return (from any thread).
-     * From a callback of the running loop: owned objects close now, the loop is freed as run() returns.
+     * From a callback of the running loop: owned objects close now (a context whose onServerName is running: when
+     * that iteration ends), the loop is freed as run() returns.
      * From another thread while it runs: NOT_ON_LOOP_THREAD.
      */
     @Override
@@ -308,6 +309,9 @@ public final class Loop<T> implements AutoCloseable {
     }
 
     void firePost() {
+        if (closing) {
+            closeOwned(); // what close() had to leave (a context inside its onServerName), or was made after it
+        }
         defers.awake();
         Consumer<? super Loop<T>> hook = postHook;
         if (hook != null) {

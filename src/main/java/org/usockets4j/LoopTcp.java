@@ -86,10 +86,13 @@ final class LoopTcp {
         return b;
     }
 
-    /** Closes every context (and so every socket and listener) of the loop. */
+    /**
+     * Closes every context (and so every socket and listener) of the loop, except one whose onServerName is running
+     * (OpenSSL is inside its handshake): Loop closes that one after the iteration.
+     */
     void closeAll() {
         for (SocketContext<?> c : contexts.snapshot()) {
-            if (!c.isClosed()) {
+            if (!c.isClosed() && !c.isInServerName()) {
                 c.closeNow();
             }
         }

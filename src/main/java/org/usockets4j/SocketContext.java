@@ -455,6 +455,11 @@ public final class SocketContext<S> implements AutoCloseable {
         }
     }
 
+    /** True while its onServerName runs (OpenSSL is inside a handshake of this context: it cannot be freed now). */
+    boolean isInServerName() {
+        return inServerName;
+    }
+
     void forget(ListenSocket l) {
         listeners.remove(l);
     }

@@ -42,7 +42,7 @@ final class CloseInsideCallbacks {
 
     List<String> run() throws Exception {
         for (String kind : List.of("onOpen", "onData", "onEnd", "onClose", "onWritable", "onTimeout", "onConnectError",
-                "onPreOpen", "timer", "defer", "pre", "post", "udpOnData")) {
+                "onPreOpen", "timer", "defer", "pre", "post", "udpOnData", "onServerName", "tlsOnOpen", "tlsOnData", "tlsOnClose")) {
             scenario("Loop.close() inside " + kind, l -> loopCloseInside(l, kind));
         }
         scenario("SocketContext.close() inside its onPreOpen with more connections queued", this::contextCloseInPreOpen);
@@ -134,6 +134,23 @@ final class CloseInsideCallbacks {
                 SocketContext<String> clients = loop.createSocketContext(SocketContextOptions.tls());
                 clients.connect("localhost", l.port());
                 clients.connect("localhost", l.port());
+            }
+            case "tlsOnOpen", "tlsOnData", "tlsOnClose" -> {
+                SocketContext<String> tls = loop.createSocketContext(SocketContextOptions.tls(cert, key));
+                switch (kind) {
+                    case "tlsOnOpen" -> tls.onOpen((s, c, ip) -> close.run());
+                    case "tlsOnData" -> tls.onData((s, d) -> close.run());
+                    default -> {
+                        tls.onOpen((s, c, ip) -> s.close());
+                        tls.onClose((s, code) -> close.run());
+                    }
+                }
+                ListenSocket l = tls.listen("127.0.0.1", 0);
+                SocketContext<String> clients = loop.createSocketContext(SocketContextOptions.tls());
+                for (int i = 0; i < 3; i++) {
+                    clients.connect("127.0.0.1", l.port()).send(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+                }
+                return;
             }
             default -> throw new AssertionError(kind);
         }
