@@ -110,9 +110,10 @@ report_chart() {
     }
     NR > 1 && $4 == "cpu_per_op" && $10 != "" && $10 != "-" && $9 == first[$1 SUBSEP $2] && $3 != $9 {
       x = $1 ": " $2 " (vs " $9 ")"
+      srv = $3; sub(/-tls$/, "", srv) # one colour for usockets4j, TLS or not
       if (!(x in xs)) { xs[x] = 1; xo[++nx] = x }
-      if (!($3 in ss)) { ss[$3] = 1; so[++ns] = $3 }
-      v[x, $3] = $10
+      if (!(srv in ss)) { ss[srv] = 1; so[++ns] = srv }
+      v[x, srv] = $10
     }
     END {
       if (nx == 0) exit
@@ -150,6 +151,8 @@ set logscale y
 set yrange [0.05:20]
 set ylabel "CPU per op / baseline"
 set xtics rotate by -25 left font ",9"
+set bmargin 9
+set rmargin 20
 set key top left
 set grid ytics
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dashtype 2 linewidth 2
