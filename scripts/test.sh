@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Runs every test: the C tests of usockets/ (CTest), the JUnit tests, and the integration tests
-# over the packaged jar (fresh JVMs, -Xcheck:jni). Installs missing build tools first (Debian/Ubuntu).
+# over the packaged jar (fresh JVMs, -Xcheck:jni); on x86_64 also the linux-aarch64 cross build and its C
+# tests under qemu-user. Installs missing build tools first (Debian/Ubuntu).
 # Extra arguments go to Maven, e.g. scripts/test.sh -Dusockets4j.buildDir=$PWD/target-x
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-tools.sh
-mvn -q -B verify "$@"
+# On x86_64 the jar also carries linux-aarch64: install the cross compiler, arm64 OpenSSL and qemu-user, and
+# name the profile so a missing toolchain fails the run (the aarch64 C tests run under qemu-user).
+cross=()
+if [[ $(uname -m) == x86_64 ]]; then
+  scripts/install-cross-aarch64.sh
+  cross=(-Plinux-aarch64)
+fi
+mvn -q -B verify "${cross[@]}" "$@"
 echo "all tests passed"

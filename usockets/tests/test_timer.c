@@ -62,10 +62,12 @@ struct many_ext {
 };
 static double max_earliest;
 static int many_fired, order_violations;
+static double order_slack_ms;
 static void many_fire(struct us_timer_t *t) {
     struct many_ext *e = us_timer_ext(t);
-    /* out of order only if this deadline is surely earlier than one that already fired */
-    if (e->latest < max_earliest) {
+    /* out of order only if this deadline is surely earlier than one that already fired; under emulation
+     * (US_TEST_TIME_SCALE > 1: qemu-user showed 0.6 ms inversions) within scale - 1 ms */
+    if (e->latest + order_slack_ms < max_earliest) {
         order_violations++;
     }
     if (e->earliest > max_earliest) {
@@ -143,6 +145,8 @@ int main(void) {
     }
     getrlimit(RLIMIT_NOFILE, &rl);
     int many = rl.rlim_cur >= MANY + 100 ? MANY : (int) rl.rlim_cur - 100;
+    const char *scale = getenv("US_TEST_TIME_SCALE");
+    order_slack_ms = scale && atoi(scale) > 1 ? atoi(scale) - 1 : 0;
     for (int i = 0; i < many; i++) {
         struct us_timer_t *mt = us_create_timer(loop, 0, sizeof(struct many_ext));
         CHECK(mt);
