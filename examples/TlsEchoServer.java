@@ -95,6 +95,9 @@ public class TlsEchoServer {
                 // send keeps what the kernel does not take now; above the high-water mark, stop reading this
                 // client until onWritable finds the backlog gone.
                 if (!s.send(data)) {
+                    if (s.isClosed()) {
+                        return; // the write found the connection broken: onClose already ran
+                    }
                     s.pauseReads();
                 }
                 s.timeout(60);

@@ -57,7 +57,7 @@ final class EchoServer implements AutoCloseable {
                     c.peerSubject = s.peerSubject();
                 }
                 c.bytes += data.remaining();
-                if (!s.send(data)) {
+                if (!s.send(data) && !s.isClosed()) { // false also when the write closed the socket
                     s.pauseReads();
                 }
             }).onWritable(s -> {

@@ -66,7 +66,7 @@ class LargeTransferTest {
             server.onData((s, data) -> {
                 serverBytes[0] += data.remaining();
                 serverCrc.update(data.duplicate());
-                if (!s.send(data)) {
+                if (!s.send(data) && !s.isClosed()) { // false also when the write closed the socket
                     s.pauseReads();
                 }
             }).onWritable(s -> {
