@@ -33,7 +33,8 @@ import org.usockets4j.internal.TlsNatives;
  *     when the name did not resolve); the socket is already closed and gets no onClose;
  * <li>{@code onClose}: the socket closed (code 0: clean; else what close(code) was given, or
  *     {@link Socket#CLOSE_CODE_CALLBACK_FAILED}); exactly once per opened socket (and per connecting socket
- *     closed by {@link Socket#close}). A peer's RST also arrives as onClose with code 0, without onEnd first.
+ *     closed by {@link Socket#close}, or by closing its context or loop: code 0). A peer's RST also arrives as
+ *     onClose with code 0, without onEnd first.
  * </ul>
  * An exception from a callback goes to the loop's exception handler; the socket concerned is then closed with
  * {@link Socket#CLOSE_CODE_CALLBACK_FAILED} (for onPreOpen the descriptor goes on as a socket).

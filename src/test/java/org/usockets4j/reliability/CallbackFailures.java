@@ -50,6 +50,7 @@ final class CallbackFailures {
     private final Map<String, String> seen = new ConcurrentHashMap<>();
     /** "variant/kind" -> the close code of the socket whose callback threw. */
     private final Map<String, Integer> closeCodes = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> survivors = new ConcurrentHashMap<>();
     private String armed;
     private CountDownLatch events;
 
@@ -129,7 +130,8 @@ final class CallbackFailures {
                         }
                     }
                 }
-                failures.add("timed out; the handler never saw " + missing + "; close codes " + closeCodes);
+                failures.add("timed out; the handler never saw " + missing + "; close codes " + closeCodes
+                        + "; survivors " + new TreeMap<>(survivors));
             }
             for (String v : VARIANTS.keySet()) {
                 String expected = VARIANTS.get(v).get().getClass().getSimpleName();
@@ -272,6 +274,7 @@ final class CallbackFailures {
         clients.onData((s, data) -> {
             if ("preopen".equals(s.ext())) {
                 s.setExt("echoed");
+                survivors.put(v + "/preopen-echo", true);
                 events.countDown();
             }
         });
@@ -289,31 +292,31 @@ final class CallbackFailures {
         tlsClients.onData((s, data) -> {
             if (s.ext() == null) {
                 s.setExt("echoed");
+                survivors.put(v + "/tls-echo", true);
                 events.countDown(); // the handshake survived the throw and data flows
             }
         });
         tlsClients.connect("localhost", tlsListener.port());
 
-        // UDP: onData throws for the first datagram, the second is received all the same.
+        // UDP: onData throws for the first datagram; the second, sent only then, is received all the same.
         int[] batches = {0};
-        UdpSocket<Void> udp = loop.createUdpSocket("127.0.0.1", 0, (s, buffer, count) -> {
-            if (batches[0]++ == 0) {
-                fail(v, "udpOnData");
-            }
-            events.countDown();
-        }, null);
-        toClose.add(udp);
         UdpSocket<Void> sender = loop.createUdpSocket("127.0.0.1", 0, null, null);
         toClose.add(sender);
         UdpPacketBuffer out = sender.sendBuffer();
+        UdpSocket<Void> udp = loop.createUdpSocket("127.0.0.1", 0, (s, buffer, count) -> {
+            if (batches[0]++ == 0) {
+                loop.defer(l -> {
+                    out.set(0, ByteBuffer.wrap(new byte[] {2}), new byte[] {127, 0, 0, 1}, s.port());
+                    sender.send(out, 1);
+                });
+                fail(v, "udpOnData");
+            }
+            survivors.put(v + "/udp-second", true);
+            events.countDown();
+        }, null);
+        toClose.add(udp);
         out.set(0, ByteBuffer.wrap(new byte[] {1}), new byte[] {127, 0, 0, 1}, udp.port());
         sender.send(out, 1);
-        Timer<Void> second = loop.createTimer();
-        toClose.add(second);
-        second.set(50, 0, t -> {
-            out.set(0, ByteBuffer.wrap(new byte[] {2}), new byte[] {127, 0, 0, 1}, udp.port());
-            sender.send(out, 1);
-        });
     }
 
     /** An exception handler that throws: nothing escapes into native code, the loop goes on. */
