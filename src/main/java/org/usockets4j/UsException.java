@@ -34,6 +34,7 @@ public class UsException extends RuntimeException {
         NETWORK_OPERATION
     }
 
+    /** What went wrong (part of the serialized form). */
     private final Kind kind;
 
     /** An exception of the given kind with a message for people. */
