@@ -140,7 +140,8 @@ public final class NativeLibrary {
                 }
             }
         } catch (Throwable t) {
-            tried.add("class path entry " + resource + ": cannot extract: " + t);
+            tried.add("class path entry " + resource + ": cannot extract it to " + extractDir()
+                    + ": " + t + " (set -D" + TMPDIR_PROPERTY + " to a writable folder)");
             causes.add(t);
         }
 
@@ -167,11 +168,7 @@ public final class NativeLibrary {
         if (url == null) {
             return null;
         }
-        String dirName = System.getProperty(TMPDIR_PROPERTY);
-        if (dirName == null || dirName.isBlank()) {
-            dirName = System.getProperty("java.io.tmpdir");
-        }
-        Path dir = Path.of(dirName);
+        Path dir = Path.of(extractDir());
         Files.createDirectories(dir);
         Path file;
         if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
@@ -187,6 +184,15 @@ public final class NativeLibrary {
             throw e;
         }
         return file.toAbsolutePath();
+    }
+
+    /** The folder the jar's library is extracted to: -Dusockets4j.tmpdir, else java.io.tmpdir. */
+    private static String extractDir() {
+        String dirName = System.getProperty(TMPDIR_PROPERTY);
+        if (dirName == null || dirName.isBlank()) {
+            dirName = System.getProperty("java.io.tmpdir");
+        }
+        return dirName;
     }
 
     private static void deleteQuietly(Path file) {
