@@ -39,6 +39,7 @@ public final class Loop<T> implements AutoCloseable {
     private final DeferQueue defers;
     private final LoopHandle<T> handle;
     final SlotTable<Timer<?>> timers = new SlotTable<>();
+    final LoopStats stats = new LoopStats();
     final LoopTcp tcp = new LoopTcp(this);
     final LoopUdp udp = new LoopUdp(this);
 
@@ -168,6 +169,7 @@ public final class Loop<T> implements AutoCloseable {
             }
         }
         owner = Thread.currentThread();
+        stats.enterRun();
         try {
             do {
                 defers.drain(core);
@@ -177,6 +179,7 @@ public final class Loop<T> implements AutoCloseable {
                 Natives.loopRun(address);
             } while (!closing && defers.hasPending());
         } finally {
+            stats.leaveRun();
             if (closing) {
                 state.set(CLOSING);
                 finishClose();
@@ -190,6 +193,15 @@ public final class Loop<T> implements AutoCloseable {
     public long iteration() {
         checkAccess();
         return Natives.loopIteration(address);
+    }
+
+    /**
+     * A snapshot of the loop's counters: open sockets, accepted, connected and closed totals, bytes in and out,
+     * and iteration lag (see {@link LoopMetrics}). Any thread, any time (also once closed): it reads what the loop
+     * thread published and never waits for it.
+     */
+    public LoopMetrics metrics() {
+        return stats.snapshot();
     }
 
     /** Calls hook before each iteration's event dispatch (null removes it). */

@@ -7,16 +7,21 @@ import org.usockets4j.internal.DeferQueue;
  * One method per callback kind, primitives only; each catches everything user code throws and
  * hands it to the loop's exception handler, so no Java exception travels back into C.
  * Socket, context and UDP families add their on* methods here (and their IDs in jni_onload.c).
+ * Every upcall but onPre first tells the loop's stats that the loop is busy (the first after a wait starts an
+ * iteration's busy stretch); onPre ends it, just before the loop waits.
  */
 final class LoopCore implements DeferQueue.Runner {
     private final Loop<?> loop;
+    private final LoopStats stats;
 
     LoopCore(Loop<?> loop) {
         this.loop = loop;
+        this.stats = loop.stats;
     }
 
     /** Upcall: the loop was woken (deferred callbacks wait). */
     void onWakeup() {
+        stats.wake();
         try {
             loop.drainDeferred();
         } catch (Throwable t) {
@@ -36,10 +41,12 @@ final class LoopCore implements DeferQueue.Runner {
         } catch (Throwable t) {
             loop.report(t);
         }
+        stats.waiting(); // the loop waits for events next: its busy stretch ends here
     }
 
     /** Upcall: after each iteration's event dispatch. */
     void onPost() {
+        stats.wake();
         try {
             loop.firePost();
         } catch (Throwable t) {
@@ -49,6 +56,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: the timer at (slot, generation) of this loop's timer table fired. */
     void onTimer(int slot, int generation) {
+        stats.wake();
         try {
             Timer<?> timer = loop.timers.get(slot, generation);
             if (timer != null) {
@@ -61,6 +69,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: a batch of count datagrams is in the loop's receive buffer for the UDP socket at (slot, generation). */
     void onUdpData(int slot, int generation, int count) {
+        stats.wake();
         try {
             loop.udp.onData(slot, generation, count);
         } catch (Throwable t) {
@@ -70,6 +79,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: the UDP socket at (slot, generation) can take the rest of a partial send. */
     void onUdpDrain(int slot, int generation) {
+        stats.wake();
         try {
             loop.udp.onDrain(slot, generation);
         } catch (Throwable t) {
@@ -79,6 +89,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: an accepted descriptor of the context at (slot, generation), before it becomes a socket. */
     int onPreOpen(int contextSlot, int contextGeneration, int fd, long ipHi, long ipLo, int ipLength) {
+        stats.wake();
         try {
             return loop.tcp.onPreOpen(contextSlot, contextGeneration, fd, ipHi, ipLo, ipLength);
         } catch (Throwable t) {
@@ -90,6 +101,7 @@ final class LoopCore implements DeferQueue.Runner {
     /** Upcall: socket s opened (accepted: slot -1, the context's slot given; connected: its own slot). */
     long onOpen(int contextSlot, int contextGeneration, int slot, int generation, long s, int isClient, long ipHi,
                 long ipLo, int ipLength) {
+        stats.wake();
         try {
             return loop.tcp.onOpen(contextSlot, contextGeneration, slot, generation, s, isClient, ipHi, ipLo, ipLength);
         } catch (Throwable t) {
@@ -100,6 +112,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: length bytes at offset of receive area buffer arrived for the socket at (slot, generation). */
     long onData(int slot, int generation, long s, int buffer, int offset, int length) {
+        stats.wake();
         try {
             return loop.tcp.onData(slot, generation, s, buffer, offset, length);
         } catch (Throwable t) {
@@ -110,6 +123,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: the socket can take more. */
     long onWritable(int slot, int generation, long s) {
+        stats.wake();
         try {
             return loop.tcp.onWritable(slot, generation, s);
         } catch (Throwable t) {
@@ -120,6 +134,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: the peer half-closed the socket. */
     long onEnd(int slot, int generation, long s) {
+        stats.wake();
         try {
             return loop.tcp.onEnd(slot, generation, s);
         } catch (Throwable t) {
@@ -130,6 +145,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: the socket's timeout expired. */
     long onTimeout(int slot, int generation, long s) {
+        stats.wake();
         try {
             return loop.tcp.onTimeout(slot, generation, s, false);
         } catch (Throwable t) {
@@ -140,6 +156,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: the socket's long timeout expired. */
     long onLongTimeout(int slot, int generation, long s) {
+        stats.wake();
         try {
             return loop.tcp.onTimeout(slot, generation, s, true);
         } catch (Throwable t) {
@@ -150,6 +167,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: the socket's connect failed with code. */
     long onConnectError(int slot, int generation, long s, int code) {
+        stats.wake();
         try {
             return loop.tcp.onConnectError(slot, generation, s, code);
         } catch (Throwable t) {
@@ -160,6 +178,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: the socket closed with code (reason: a TLS failure's C string, or 0). */
     long onClose(int slot, int generation, long s, int code, long reason) {
+        stats.wake();
         try {
             return loop.tcp.onClose(slot, generation, s, code, reason);
         } catch (Throwable t) {
@@ -170,6 +189,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: a TLS client asked the context at (slot, generation) for a server name no pattern matches. */
     void onServerName(int contextSlot, int contextGeneration, String hostname) {
+        stats.wake();
         try {
             SocketContext<?> context = loop.tcp.contexts.get(contextSlot, contextGeneration);
             if (context != null) {

@@ -139,6 +139,7 @@ final class LoopTcp {
         }
         try {
             socket.opened();
+            loop.stats.opened(isClient != 0);
             if (!socket.isClosed()) {
                 open(socket, isClient != 0, ip(ipHi, ipLo, ipLength));
             }
@@ -153,6 +154,7 @@ final class LoopTcp {
         if (socket == null) {
             return s;
         }
+        loop.stats.in(length);
         try {
             data(socket, view(buffer, offset, length));
         } catch (Throwable t) {
@@ -232,6 +234,9 @@ final class LoopTcp {
             return s; // a socket Java never saw (closed by the TLS layer before its on_open: its ext is unset)
         }
         sockets.remove(slot, generation);
+        if (socket.wasOpened()) {
+            loop.stats.closed();
+        }
         try {
             socket.markClosed(code, reason != 0 ? Natives.cString(reason) : null);
             close(socket, code);

@@ -105,6 +105,7 @@ public final class Socket<S> {
             int chunk = Math.min(scratch.capacity(), length - total);
             scratch.put(0, array, offset + total, chunk);
             int n = check(Natives.socketWrite(ssl, handle, scratch, 0, chunk, more));
+            loop.stats.out(n);
             total += n;
             if (n < chunk || closed) {
                 break;
@@ -129,11 +130,13 @@ public final class Socket<S> {
         int n;
         if (header.isDirect() && payload.isDirect()) {
             n = check(Natives.socketWrite2(ssl, handle, header, hp, hl, payload, pp, pl));
+            loop.stats.out(n);
         } else if (hl + pl <= tcp.scratch().capacity()) {
             ByteBuffer scratch = tcp.scratch();
             scratch.put(0, header, hp, hl);
             scratch.put(hl, payload, pp, pl);
             n = check(Natives.socketWrite(ssl, handle, scratch, 0, hl + pl, false));
+            loop.stats.out(n);
         } else {
             n = header.isDirect() ? nativeWrite(header, hp, hl, false) : writeCopied(header, hp, hl, false);
             if (n == hl && pl > 0) {
@@ -451,7 +454,9 @@ public final class Socket<S> {
     }
 
     private int nativeWrite(ByteBuffer direct, int position, int length, boolean more) {
-        return check(Natives.socketWrite(ssl, handle, direct, position, length, more));
+        int n = check(Natives.socketWrite(ssl, handle, direct, position, length, more));
+        loop.stats.out(n);
+        return n;
     }
 
     /** Writes a heap (or read-only) buffer's bytes through the loop's direct scratch buffer, chunk by chunk. */
@@ -462,6 +467,7 @@ public final class Socket<S> {
             int chunk = Math.min(scratch.capacity(), length - total);
             scratch.put(0, src, position + total, chunk);
             int n = check(Natives.socketWrite(ssl, handle, scratch, 0, chunk, more));
+            loop.stats.out(n);
             total += n;
             if (n < chunk || closed) {
                 break;
@@ -526,6 +532,11 @@ public final class Socket<S> {
         if (out != null && out.hasRemaining() || finPending) {
             drain();
         }
+    }
+
+    /** True once the socket opened (onOpen), also after it closed: the metrics count it then. */
+    boolean wasOpened() {
+        return established;
     }
 
     boolean hasBufferedData() {

@@ -1,0 +1,46 @@
+package org.usockets4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every public type, constructor, method and field of the API package has a doc comment. The build's javadoc runs
+ * doclint without its "missing" group (one-line comments need no @param/@return per argument), so this runs the
+ * JDK's javadoc with doclint's missing checks and fails on any "no comment" it reports.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class JavadocCoverageTest {
+
+    @Test
+    void everyPublicElementHasADocComment(@TempDir Path out) throws Exception {
+        Path api = Path.of("src", "main", "java", "org", "usockets4j");
+        Path javadoc = Path.of(System.getProperty("java.home"), "bin", "javadoc");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(api), "no sources at " + api.toAbsolutePath());
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(javadoc), "no javadoc in " + javadoc);
+        List<String> command = new ArrayList<>(List.of(javadoc.toString(), "-quiet", "-Xdoclint:missing",
+                "-Xmaxwarns", "100000", "-sourcepath", Path.of("src", "main", "java").toString(), "-d", out.toString()));
+        try (Stream<Path> files = Files.list(api)) {
+            command.addAll(files.filter(p -> p.toString().endsWith(".java")).map(Path::toString).sorted()
+                    .collect(Collectors.toList()));
+        }
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertTrue(process.waitFor(90, TimeUnit.SECONDS), "javadoc did not finish");
+        assertEquals(0, process.exitValue(), output);
+        List<String> uncommented = output.lines().filter(l -> l.contains("warning: no comment"))
+                .collect(Collectors.toList());
+        assertTrue(uncommented.isEmpty(), "public elements without a doc comment:\n" + String.join("\n", uncommented));
+    }
+}
