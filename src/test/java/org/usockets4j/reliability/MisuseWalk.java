@@ -26,6 +26,7 @@ import java.util.stream.Stream;
 import org.usockets4j.ListenSocket;
 import org.usockets4j.Loop;
 import org.usockets4j.LoopHandle;
+import org.usockets4j.LoopMetrics;
 import org.usockets4j.Native;
 import org.usockets4j.Socket;
 import org.usockets4j.SocketContext;
@@ -631,6 +632,7 @@ final class MisuseWalk {
 
     private static final Function<Fixture, List<?>> LOOP = f -> List.of(f.loop);
     private static final Function<Fixture, List<?>> HANDLE = f -> List.of(f.loop.handle());
+    private static final Function<Fixture, List<?>> METRICS = f -> List.of(f.loop.metrics());
     private static final Function<Fixture, List<?>> TIMER = f -> List.of(f.timer);
     private static final Function<Fixture, List<?>> CONTEXTS = f -> List.of(f.plain, f.tls);
     private static final Function<Fixture, List<?>> TLS_CONTEXT = f -> List.of(f.tls);
@@ -709,6 +711,12 @@ final class MisuseWalk {
                         Kind.SOCKET_CONTEXT_CREATION);
         r(Loop.class, "run()", L).on(LOOP).other(Expect.of(Kind.LOOP_ALREADY_RUNNING));
         r(Loop.class, "iteration()", L).on(LOOP);
+        r(Loop.class, "metrics()", F).on(LOOP);
+        for (String getter : List.of("openSockets()", "acceptedTotal()", "connectedTotal()", "closedTotal()",
+                "bytesIn()", "bytesOut()", "iterations()", "currentBusyNanos()", "lastIterationNanos()",
+                "maxIterationNanos()", "busyNanos()", "toString()")) {
+            r(LoopMetrics.class, getter, F).on(METRICS); // a snapshot: a value, any thread
+        }
         r(Loop.class, "onPre(Consumer)", L).on(LOOP).args((f, t) -> a(noop));
         r(Loop.class, "onPost(Consumer)", L).on(LOOP).args((f, t) -> a(noop));
         r(Loop.class, "exceptionHandler(Consumer)", F).on(LOOP).args((f, t) -> a(f.handler))
