@@ -9,6 +9,8 @@ class PlatformNameTest {
 
     /** The platform NativeLibrary derives from these os.name / os.arch values (restored afterwards). */
     private static String platformFor(String osName, String osArch) {
+        // Initialize NativeLibrary (it loads the library for the real platform) before the properties change.
+        NativeLibrary.failure();
         String oldName = System.getProperty("os.name");
         String oldArch = System.getProperty("os.arch");
         try {
