@@ -20,6 +20,9 @@ import java.util.concurrent.TimeUnit;
  * #lastIterationNanos()} and {@link #maxIterationNanos()} are the busy time of the last finished iteration and
  * of the longest since the loop was created, and {@link #busyNanos()} the total, so that the share of a period
  * the loop spent working is the difference of two snapshots' {@code busyNanos} over the time between them.
+ * The busy stretch is measured on the Java side: it starts at the first call into Java after the wait returned
+ * (a callback, or the end-of-iteration hook), so work the C core does before that without calling Java, such as a
+ * TLS handshake step, is not in it.
  */
 public final class LoopMetrics {
     private final long openSockets;
