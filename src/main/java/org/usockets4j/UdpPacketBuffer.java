@@ -1,5 +1,6 @@
 package org.usockets4j;
 
+import java.lang.ref.Cleaner;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -51,9 +52,18 @@ public final class UdpPacketBuffer implements AutoCloseable {
     private final Loop<?> loop;
     private final LoopUdp udp;
     private final Owner owner;
-    private final ByteBuffer payloads;
-    private final ByteBuffer meta;
-    private final ByteBuffer view;
+    /** Frees native memory of buffers whose payload views were handed out, once no view is reachable any more. */
+    private static final Cleaner CLEANER = Cleaner.create(r -> {
+        Thread t = new Thread(r, "usockets4j-udp-buffer-cleaner");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private final Cleaner.Cleanable release;
+    private ByteBuffer payloads; // null once closed
+    private ByteBuffer meta;
+    private ByteBuffer view;
+    private boolean viewsHandedOut;
     private long handle;
     private int size;
     private boolean metaValid;
@@ -70,6 +80,21 @@ public final class UdpPacketBuffer implements AutoCloseable {
         if (payloads.capacity() != SLOTS * SLOT_SIZE) {
             throw new IllegalStateException("native packet buffer has " + payloads.capacity()
                     + " bytes of payload, expected " + SLOTS + " x " + SLOT_SIZE + " (library and jar do not match?)");
+        }
+        this.release = CLEANER.register(payloads, new Release(handle));
+    }
+
+    /** Frees the native buffer, once: at close() when no payload view was handed out, else when none is reachable. */
+    private static final class Release implements Runnable {
+        private final long handle;
+
+        Release(long handle) {
+            this.handle = handle;
+        }
+
+        @Override
+        public void run() {
+            Natives.udpBufferFree(handle);
         }
     }
 
@@ -89,6 +114,7 @@ public final class UdpPacketBuffer implements AutoCloseable {
      */
     public ByteBuffer payload(int i) {
         checkRead(i);
+        viewsHandedOut = true;
         int start = i * SLOT_SIZE;
         view.clear();
         view.position(start).limit(start + meta.getInt(i * META_SIZE + META_LENGTH));
@@ -98,6 +124,7 @@ public final class UdpPacketBuffer implements AutoCloseable {
     /** Datagram i's payload as a new buffer of its own, position 0 and limit its length (allocates a view, not the bytes). */
     public ByteBuffer payloadSlice(int i) {
         checkRead(i);
+        viewsHandedOut = true;
         return payloads.slice(i * SLOT_SIZE, meta.getInt(i * META_SIZE + META_LENGTH));
     }
 
@@ -324,12 +351,21 @@ public final class UdpPacketBuffer implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes the buffer. Its native memory goes at once unless payload views were handed out: a view kept past
+     * close (against the rules) must still read memory, not crash the JVM, so then it goes once every view is
+     * unreachable (each view holds the buffer it was made from; a Cleaner watches that one).
+     */
     void free() {
         if (handle != 0) {
-            long h = handle;
             handle = 0;
             size = 0;
-            Natives.udpBufferFree(h);
+            payloads = null;
+            meta = null;
+            view = null;
+            if (!viewsHandedOut) {
+                release.clean();
+            }
         }
     }
 
