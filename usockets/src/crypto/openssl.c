@@ -23,6 +23,7 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -654,6 +655,7 @@ static int ssl_passphrase_cb(char *buf, int size, int rwflag, void *user) {
 }
 
 static int ssl_servername_cb(SSL *ssl, int *alert, void *arg);
+static int ssl_client_hello_cb(SSL *ssl, int *alert, void *arg);
 
 /* Applies an OpenSSL cipher list; "TLS_..." names go to the TLS 1.3 suites, the rest to TLS 1.2. 0 on failure. */
 static int ssl_set_ciphers(SSL_CTX *c, const char *list) {
@@ -692,8 +694,12 @@ static SSL_CTX *ssl_ctx_from_options(struct us_socket_context_options_t options)
         SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
     }
     SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    /* without it, a server that verifies peers refuses every session resumption */
-    SSL_CTX_set_session_id_context(c, (const unsigned char *)"usockets", 8);
+    /* Without one, a server that verifies peers refuses every resumption. It is unique per SSL_CTX so that a
+     * session is resumable only under the certificate and peer verification (the server name) that made it. */
+    static atomic_uint sid_ctx_counter;
+    char sid_ctx[32];
+    int sid_ctx_length = snprintf(sid_ctx, sizeof(sid_ctx), "usockets-%u", atomic_fetch_add(&sid_ctx_counter, 1));
+    SSL_CTX_set_session_id_context(c, (const unsigned char *)sid_ctx, (unsigned int)sid_ctx_length);
     SSL_CTX_set_default_passwd_cb(c, ssl_passphrase_cb);
     SSL_CTX_set_default_passwd_cb_userdata(c, (void *)options.passphrase);
 
@@ -799,6 +805,7 @@ struct us_socket_context_t *us_internal_create_ssl_socket_context(struct us_loop
         return NULL;
     }
     ssl_context_init(ctx, ssl_ctx, NULL);
+    SSL_CTX_set_client_hello_cb(ssl_ctx, ssl_client_hello_cb, ctx);
     SSL_CTX_set_tlsext_servername_callback(ssl_ctx, ssl_servername_cb);
     SSL_CTX_set_tlsext_servername_arg(ssl_ctx, ctx);
     return &ctx->sc;
@@ -832,6 +839,7 @@ void us_internal_ssl_socket_context_free(struct us_socket_context_t *context) {
     ctx->sni = NULL;
     if (!ctx->is_child) {
         /* sockets still alive keep their own reference; SNI lookups need the root no more */
+        SSL_CTX_set_client_hello_cb(ctx->ssl_ctx, NULL, NULL);
         SSL_CTX_set_tlsext_servername_callback(ctx->ssl_ctx, NULL);
         SSL_CTX_set_tlsext_servername_arg(ctx->ssl_ctx, NULL);
     }
@@ -1063,13 +1071,47 @@ void *us_internal_ssl_socket_get_native_handle(struct us_socket_t *s) {
 
 /* ------------------------------------------------------------------ SNI */
 
-static int ssl_servername_cb(SSL *ssl, int *alert, void *arg) {
-    (void)alert;
+/* The first host_name of a raw server_name extension into name (NUL-terminated); 0 if there is none. */
+static int ssl_sni_from_extension(const unsigned char *p, size_t length, char *name, size_t capacity) {
+    if (length < 2 || (size_t)((p[0] << 8) | p[1]) != length - 2) {
+        return 0;
+    }
+    p += 2;
+    length -= 2;
+    while (length >= 3) {
+        unsigned int type = p[0];
+        size_t n = (size_t)((p[1] << 8) | p[2]);
+        if (n > length - 3) {
+            return 0;
+        }
+        if (type == TLSEXT_NAMETYPE_host_name) {
+            if (n == 0 || n >= capacity || memchr(p + 3, 0, n)) {
+                return 0;
+            }
+            memcpy(name, p + 3, n);
+            name[n] = 0;
+            return 1;
+        }
+        p += 3 + n;
+        length -= 3 + n;
+    }
+    return 0;
+}
+
+/*
+ * Picks the name's SSL_CTX as soon as the ClientHello arrives: OpenSSL runs this callback before it decides on
+ * resumption, so a session is looked up under the chosen name's session id context (and verified with its CA),
+ * never resumed from another name. The servername callback runs too late for that: after the session lookup.
+ */
+static int ssl_client_hello_cb(SSL *ssl, int *alert, void *arg) {
     struct us_internal_ssl_socket_context_t *root = arg;
     struct us_internal_ssl_socket_t *s = SSL_get_app_data(ssl);
-    const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-    if (!root || !name || !s) {
-        return SSL_TLSEXT_ERR_NOACK;
+    const unsigned char *ext;
+    size_t ext_length;
+    char name[256];
+    if (!root || !s || !SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &ext, &ext_length) ||
+        !ssl_sni_from_extension(ext, ext_length, name, sizeof(name))) {
+        return SSL_CLIENT_HELLO_SUCCESS;
     }
     struct us_internal_ssl_sni_entry_t *e = root->sni ? us_internal_sni_match(root->sni, name) : NULL;
     if (!e && root->on_server_name) {
@@ -1079,13 +1121,21 @@ static int ssl_servername_cb(SSL *ssl, int *alert, void *arg) {
     if (e) {
         if (SSL_set_SSL_CTX(ssl, e->ssl_ctx) != e->ssl_ctx) {
             ERR_clear_error();
-            return SSL_TLSEXT_ERR_ALERT_FATAL;
+            *alert = SSL_AD_INTERNAL_ERROR;
+            return SSL_CLIENT_HELLO_ERROR;
         }
         /* the name's own peer verification (its CA file) */
         SSL_set_verify(ssl, SSL_CTX_get_verify_mode(e->ssl_ctx), NULL);
         s->sni_user = e->user;
     }
-    return SSL_TLSEXT_ERR_OK;
+    return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/* Acknowledges a server name; the certificate for it was chosen by ssl_client_hello_cb. */
+static int ssl_servername_cb(SSL *ssl, int *alert, void *arg) {
+    (void)alert;
+    (void)arg;
+    return SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) ? SSL_TLSEXT_ERR_OK : SSL_TLSEXT_ERR_NOACK;
 }
 
 /* Serves pattern with its own SSL_CTX from options; on failure nothing is added (see us_ssl_last_error_string). */

@@ -6,9 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
@@ -17,7 +23,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -140,53 +145,85 @@ class SniTest {
 
     /**
      * Each name verifies clients against its own CA (alpha.test: CA A, beta.test: CA B). A client holding a CA A
-     * certificate is served under alpha.test; asking for beta.test on a new connection it must be refused, also
-     * when it offers the session of its alpha.test connection for resumption (the JDK does: its session cache is
-     * keyed by address and port). Resuming would skip beta.test's client verification.
+     * certificate is served under alpha.test and may resume that session under alpha.test; offering the same
+     * session while asking for beta.test must get a full handshake, which beta.test's client check refuses.
+     * Resuming there would skip that check. {@code openssl s_client -sess_in} is the client: unlike the JDK, which
+     * sends the resumed session's own server name, it asks for the name it is given.
      */
-    @Disabled("known C-layer bug (usockets/src/crypto/openssl.c): every SSL_CTX shares one session id context and"
-            + " the SNI switch happens after session lookup, so a session of alpha.test resumes under beta.test"
-            + " (TLS 1.2 and 1.3), skipping beta.test's client verification; enable once fixed")
     @ParameterizedTest
-    @ValueSource(strings = {"TLSv1.2", "TLSv1.3"})
+    @ValueSource(strings = {"-tls1_2", "-tls1_3"})
     void aSessionOfOneNameIsNotResumedUnderAnother(String protocol) throws Exception {
         Pki pki = Pki.get();
         try (EchoServer server = EchoServer.start(SocketContextOptions.tls(pki.cert("server"), pki.key("server")), c -> {
             c.addServerName("alpha.test", SocketContextOptions.tls(pki.cert("alpha"), pki.key("alpha")).caFile(pki.ca()));
             c.addServerName("beta.test", SocketContextOptions.tls(pki.cert("beta"), pki.key("beta")).caFile(pki.otherCa()));
         })) {
-            SSLContext jdk = pki.jdkContext("clientA");
-            assertEquals("CN=alpha.test,O=usockets4j test", handshake(jdk, server.port, "alpha.test", protocol));
+            Path session = pki.file("alpha-session" + protocol + ".pem");
+            String first = sClient(server.port, protocol, "alpha.test", pki, "-sess_out", session.toString());
+            assertTrue(first.contains("ECHO-OK") && first.contains("New,"), first);
             assertEquals(Pki.CLIENT_A_SUBJECT, server.nextClosed().peerSubject);
-            String second;
-            try {
-                second = handshake(jdk, server.port, "beta.test", protocol);
-            } catch (java.io.IOException refused) {
-                second = "refused";
-            }
+
+            // the control: the session does resume under its own name, so "Reused" is what resumption looks like
+            String again = sClient(server.port, protocol, "alpha.test", pki, "-sess_in", session.toString());
+            assertTrue(again.contains("ECHO-OK") && again.contains("Reused,"), again);
+            server.nextClosed();
+
+            String other = sClient(server.port, protocol, "beta.test", pki, "-sess_in", session.toString());
+            assertFalse(other.contains("Reused,"), "alpha.test's session resumed under beta.test:\n" + other);
+            assertFalse(other.contains("ECHO-OK"), "a CA A client was served under beta.test:\n" + other);
             EchoServer.Conn c = server.nextClosed();
-            assertEquals("refused", second, "served under beta.test by resuming alpha.test's session: " + c);
             assertEquals(0, c.bytes, c.toString());
+            assertEquals(EchoServer.TLS_ERROR, c.closeCode, c.toString());
         }
     }
 
-    /** A JDK handshake (session kept in jdk's cache) asking for sni with one protocol; the server's subject. */
-    private static String handshake(SSLContext jdk, int port, String sni, String protocol) throws Exception {
-        try (SSLSocket client = (SSLSocket) jdk.getSocketFactory().createSocket()) {
-            client.setEnabledProtocols(new String[] {protocol});
-            SSLParameters params = client.getSSLParameters();
-            params.setServerNames(List.of(new SNIHostName(sni)));
-            client.setSSLParameters(params);
-            client.setSoTimeout(10_000);
-            client.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
-            byte[] message = "resume?".getBytes(StandardCharsets.UTF_8);
-            client.getOutputStream().write(message);
-            client.getOutputStream().flush();
-            byte[] back = client.getInputStream().readNBytes(message.length);
-            if (back.length < message.length) {
-                throw new java.io.EOFException("closed before the echo");
+    /**
+     * Runs {@code openssl s_client} as client A asking for sni, sends one line and waits (bounded) for its echo,
+     * which also makes sure a TLS 1.3 session ticket has arrived before the session is written out. Returns
+     * everything s_client printed, plus "ECHO-OK" when the echo came back.
+     */
+    private static String sClient(int port, String protocol, String sni, Pki pki, String... extra) throws Exception {
+        List<String> command = new ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port,
+                protocol, "-servername", sni, "-cert", pki.cert("clientA").toString(), "-key",
+                pki.key("clientA").toString(), "-CAfile", pki.ca().toString()));
+        command.addAll(List.of(extra));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        StringBuilder out = new StringBuilder();
+        CountDownLatch echoed = new CountDownLatch(1);
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null;) {
+                    synchronized (out) {
+                        out.append(line).append('\n');
+                    }
+                    if (line.contains("resume-probe")) { // s_client may interleave it with its own output
+                        echoed.countDown();
+                    }
+                }
+            } catch (IOException ignored) {
+                // the process is gone
             }
-            return client.getSession().getPeerPrincipal().getName();
+        });
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            p.getOutputStream().write("resume-probe\n".getBytes(StandardCharsets.UTF_8));
+            p.getOutputStream().flush();
+            boolean ok = echoed.await(10, TimeUnit.SECONDS);
+            p.getOutputStream().close();
+            assertTrue(p.waitFor(10, TimeUnit.SECONDS), "s_client did not end within 10 s");
+            reader.join(5_000);
+            synchronized (out) {
+                return out + (ok ? "ECHO-OK\n" : "");
+            }
+        } catch (IOException refusedEarly) { // s_client exited (refused) before reading its input
+            assertTrue(p.waitFor(10, TimeUnit.SECONDS), "s_client did not end within 10 s");
+            reader.join(5_000);
+            synchronized (out) {
+                return out.toString();
+            }
+        } finally {
+            p.destroyForcibly();
         }
     }
 
