@@ -51,7 +51,42 @@ final class CloseInsideCallbacks {
         scenario("closing every other socket inside the first onData of a batch", this::othersClosedInData);
         scenario("closing the other due timer inside a timer callback", this::timerClosesOtherTimer);
         scenario("closing the other UDP socket inside onData of a batch", this::udpClosesOtherUdp);
+        scenario("adopting a socket inside onData, then closing its old context there", this::adoptThenCloseOld);
+        scenario("Loop.close() inside onOpen with 40 TLS handshakes under way", this::closeDuringHandshakeBurst);
         return failures;
+    }
+
+    private void adoptThenCloseOld(Loop<Void> loop) {
+        SocketContext<String> first = loop.createSocketContext(SocketContextOptions.plain());
+        SocketContext<String> second = loop.createSocketContext(SocketContextOptions.plain());
+        second.onData((s, d) -> s.close());
+        second.onClose((s, code) -> second.close());
+        first.onData((s, d) -> {
+            if (s.ext() == null) { // the accepted side
+                Socket<String> moved = second.adopt(s);
+                first.close(); // the client and the listener go; the moved socket lives on in second
+                moved.send(ByteBuffer.wrap(new byte[] {2})); // then ends on the client's FIN
+            }
+        });
+        ListenSocket l = first.listen("127.0.0.1", 0);
+        Socket<String> c = first.connect("127.0.0.1", l.port());
+        c.setExt("client");
+        c.send(ByteBuffer.wrap(new byte[] {1}));
+    }
+
+    private void closeDuringHandshakeBurst(Loop<Void> loop) {
+        SocketContext<String> tls = loop.createSocketContext(SocketContextOptions.tls(cert, key));
+        SocketContext<String> clients = loop.createSocketContext(SocketContextOptions.tls());
+        int[] opened = {0};
+        tls.onOpen((s, c, ip) -> {
+            if (++opened[0] == 20) {
+                loop.close();
+            }
+        });
+        ListenSocket l = tls.listen("127.0.0.1", 0);
+        for (int i = 0; i < 40; i++) {
+            clients.connect("127.0.0.1", l.port()).send(ByteBuffer.wrap(new byte[] {1}));
+        }
     }
 
     /** Runs one scenario on a fresh loop on this thread; a watchdog closes the loop after 20 s. */
