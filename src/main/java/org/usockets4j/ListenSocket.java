@@ -4,7 +4,9 @@ import org.usockets4j.internal.Natives;
 
 /**
  * A listening socket of a {@link SocketContext}: accepted connections open in that context (onOpen with
- * isClient false). Keeps the loop running until closed. Loop thread only.
+ * isClient false). Keeps the loop running until closed. close() on the loop thread only ({@code NOT_ON_LOOP_THREAD}
+ * otherwise; once closed it does nothing); {@link #port()}, {@link #isClosed()} and {@link #context()} from any
+ * thread, also once closed.
  */
 public final class ListenSocket implements AutoCloseable {
     private final SocketContext<?> context;

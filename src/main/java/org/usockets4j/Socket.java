@@ -11,9 +11,11 @@ import org.usockets4j.internal.Natives;
 
 /**
  * A TCP (or TLS, by its context's kind) connection of one {@link Loop}. Every method but {@link #ext()},
- * {@link #setExt}, {@link #isClosed()}, {@link #closeCode()} and {@link #context()} must be called on the loop's
- * thread ({@code UsException(NOT_ON_LOOP_THREAD)} otherwise), and once the socket is closed (its
- * {@code onClose} ran, or its connect failed) they throw {@code UsException(CLOSED)} without reaching native code.
+ * {@link #requireExt()}, {@link #setExt}, {@link #isClosed()}, {@link #closeCode()}, {@link #closeReason()},
+ * {@link #context()}, {@link #loop()} and {@code toString()} must be called on the loop's thread
+ * ({@code UsException(NOT_ON_LOOP_THREAD)} otherwise), and once the socket is closed (its {@code onClose} ran, or
+ * its connect failed) they throw {@code UsException(CLOSED)} without reaching native code; so does a second
+ * {@link #close()}.
  *
  * <p>Two ways to write. {@link #write} is the C API's: it hands the kernel what it takes now and returns how
  * much that was; the rest stays the caller's, and the context's {@code onWritable} follows when the socket can

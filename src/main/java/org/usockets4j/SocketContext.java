@@ -14,7 +14,9 @@ import org.usockets4j.internal.TlsNatives;
 /**
  * A behaviour shared by a group of sockets of one {@link Loop}: its callbacks, its kind (plain or TLS, fixed by
  * the {@link SocketContextOptions} it was made with), its listeners and connections. Made by
- * {@link Loop#createSocketContext}. Loop thread only; callbacks run on the loop thread.
+ * {@link Loop#createSocketContext}. Loop thread only ({@code NOT_ON_LOOP_THREAD} otherwise; {@code CLOSED} once
+ * closed), but for {@link #highWaterMark()}, {@link #isTls()}, {@link #options()}, {@link #loop()} and
+ * {@link #isClosed()}, which any thread may call at any time; callbacks run on the loop thread.
  *
  * <p>Callbacks (each setter returns this; null removes the callback):
  * <ul>

@@ -7,8 +7,9 @@ import org.usockets4j.internal.Natives;
 
 /**
  * A timer of one {@link Loop}: calls its callback on the loop thread after a delay, then optionally
- * at a period. Used only on the loop's thread. An armed non-fallthrough timer keeps {@code run()}
- * going; a disarmed one, or a one-shot that fired, does not. Close timers you are done with: each
+ * at a period. Used only on the loop's thread ({@code NOT_ON_LOOP_THREAD} otherwise; {@code CLOSED} once closed),
+ * but for {@link #isClosed()}, {@link #loop()} and the ext methods. An armed non-fallthrough timer keeps
+ * {@code run()} going; a disarmed one, or a one-shot that fired, does not. Close timers you are done with: each
  * holds a descriptor until closed (or until its loop closes).
  *
  * @param <T> the type of the timer's ext

@@ -10,7 +10,8 @@ import org.usockets4j.internal.Natives;
  * datagrams in batches (recvmmsg / sendmmsg). Received batches arrive in {@code onData} in the loop's receive
  * buffer; batches to send are built in a {@link UdpPacketBuffer} (this socket's {@link #sendBuffer()}, one from
  * {@link Loop#createUdpPacketBuffer()}, or the received batch itself, to echo it). Used on the loop's thread
- * only; an open socket keeps {@code run()} going, so close it when done.
+ * only ({@code NOT_ON_LOOP_THREAD} otherwise; {@code CLOSED} once closed), but for {@link #isClosed()},
+ * {@link #loop()} and the ext methods; an open socket keeps {@code run()} going, so close it when done.
  *
  * @param <T> the type of the socket's ext
  */

@@ -42,7 +42,8 @@ final class CloseInsideCallbacks {
 
     List<String> run() throws Exception {
         for (String kind : List.of("onOpen", "onData", "onEnd", "onClose", "onWritable", "onTimeout", "onConnectError",
-                "onPreOpen", "timer", "defer", "pre", "post", "udpOnData", "onServerName", "tlsOnOpen", "tlsOnData", "tlsOnClose")) {
+                "onPreOpen", "timer", "defer", "pre", "post", "udpOnData", "onServerName", "tlsOnOpen", "tlsOnData",
+                "tlsOnClose")) {
             scenario("Loop.close() inside " + kind, l -> loopCloseInside(l, kind));
         }
         scenario("SocketContext.close() inside its onPreOpen with more connections queued", this::contextCloseInPreOpen);

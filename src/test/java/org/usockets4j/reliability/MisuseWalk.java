@@ -789,6 +789,7 @@ final class MisuseWalk {
                 .bad("port 65536", (f, t) -> a("127.0.0.1", 65536), Kind.INVALID_ARGUMENT);
         r(SocketContext.class, "connect(String,int,String)", L).on(CONTEXTS).args((f, t) -> a("127.0.0.1", 1, null))
                 .bad("empty source host", (f, t) -> a("127.0.0.1", 1, ""), Kind.INVALID_HOST)
+                .bad("source host not of this machine", (f, t) -> a("127.0.0.1", 1, "192.0.2.1"), Kind.NETWORK_OPERATION)
                 .bad("NUL in host", (f, t) -> a("127.0.0.1\0", 1, null), Kind.INVALID_HOST);
         r(SocketContext.class, "connectUnix(Path)", L).on(CONTEXTS).args((f, t) -> a(dir.resolve("u.sock")))
                 .bad("null path", (f, t) -> a((Object) null), npe)
