@@ -15,6 +15,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * Callbacks run in the order each producer appended them, each exactly once. After {@link #close()}
  * nothing more is accepted; what was accepted before still runs at the next drain.
  *
+ * <p>An append costs one store fence. A producer that finds the queue closed right after publishing
+ * takes its callback back unless the loop already claimed it (one CAS on the inbox's claim mark,
+ * which the loop advances once per inbox per drain), so every offer either runs or returns false.
+ *
  * <p>While the loop is awake (between its poll returning and the start of its next wait) producers
  * skip the wakeup: the loop looks at the ready list in {@link #beforeWait} and drains there, so a
  * busy loop is fed without any system call from the producers.
@@ -42,7 +46,8 @@ public final class DeferQueue {
     private static final VarHandle READY;
     private static final VarHandle WAITING;
     private static final VarHandle PUBLISHED;
-    private static final VarHandle BUSY;
+    private static final VarHandle CLAIM;
+    private static final VarHandle WAKERS;
     private static final VarHandle SCHEDULED;
 
     static {
@@ -51,7 +56,8 @@ public final class DeferQueue {
             READY = lookup.findVarHandle(DeferQueue.class, "ready", Producer.class);
             WAITING = lookup.findVarHandle(DeferQueue.class, "waiting", boolean.class);
             PUBLISHED = lookup.findVarHandle(ProducerSide.class, "published", long.class);
-            BUSY = lookup.findVarHandle(ProducerSide.class, "busy", int.class);
+            CLAIM = lookup.findVarHandle(ConsumerSide.class, "claim", long.class);
+            WAKERS = lookup.findVarHandle(DeferQueue.class, "wakers", int.class);
             SCHEDULED = lookup.findVarHandle(ConsumerSide.class, "scheduled", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -67,8 +73,6 @@ public final class DeferQueue {
     abstract static class ProducerSide extends PadHead {
         /** Callbacks appended and visible to the loop (written by the producer only). */
         volatile long published;
-        /** 1 while the producer is inside offer(); close() waits for 0. */
-        volatile int busy;
         Object[] tailChunk;
         int tailIndex;
         long appended;
@@ -81,6 +85,11 @@ public final class DeferQueue {
     abstract static class ConsumerSide extends PadMiddle {
         /** True from the producer putting the inbox on the ready list until the loop takes it off. */
         volatile boolean scheduled;
+        /**
+         * The loop's claim: callbacks up to this count are the loop's to run (it sets it once per
+         * drain). Negative (-n) once the producer took back callback n and later after a close.
+         */
+        volatile long claim;
         Producer nextReady;
         /** Position in the queue's registry, -1 once forgotten (guarded by the queue's monitor). */
         int index = -1;
@@ -106,6 +115,9 @@ public final class DeferQueue {
     private final ThreadLocal<Producer> local = new ThreadLocal<>();
     private final AtomicLong wakeups = new AtomicLong();
     private volatile boolean closed;
+    /** Producers inside a wake call; close() waits for none, so the loop is never freed under one. */
+    @SuppressWarnings("unused")
+    private volatile int wakers;
     // The registry of inboxes, guarded by this queue's monitor.
     private Producer[] producers = new Producer[4];
     private int producerCount;
@@ -128,52 +140,103 @@ public final class DeferQueue {
         this.waker = waker;
     }
 
-    /** Appends callback; false (nothing queued) once the queue is closed. Any thread. */
+    /** Appends callback; false (nothing queued, it never runs) once the queue is closed. Any thread. */
     public boolean offer(Object callback) {
         Producer p = local.get();
         if (p == null) {
             p = register();
         }
-        // Dekker with close(): either close() sees busy and waits for this append, or this sees closed.
-        BUSY.setVolatile(p, 1);
-        try {
+        if (closed) {
+            return false;
+        }
+        int i = p.tailIndex;
+        Object[] chunk = p.tailChunk;
+        int capacity = chunk.length - 1;
+        if (i == capacity) {
+            Object[] next = new Object[Math.min(capacity * 2, MAX_CHUNK) + 1];
+            chunk[capacity] = next;
+            p.tailChunk = chunk = next;
+            i = 0;
+        }
+        chunk[i] = callback;
+        p.tailIndex = i + 1;
+        long n = ++p.appended;
+        // The one fence. Dekker with drain(): either the loop sees this callback, or this sees the
+        // inbox unscheduled. Dekker with close(): either this sees closed, or close() came later
+        // and the closing drain sees this callback.
+        PUBLISHED.setVolatile(p, n);
+        if (closed) {
+            return keep(p, n);
+        }
+        if (!(boolean) SCHEDULED.getVolatile(p) && SCHEDULED.compareAndSet(p, false, true)) {
+            boolean wasEmpty = schedule(p);
             if (closed) {
+                // close() may have taken the ready list before this inbox was on it.
+                return keep(p, n);
+            }
+            // Dekker with beforeWait(): either the loop sees this inbox before it waits, or this sees it waiting.
+            if (wasEmpty && (boolean) WAITING.getVolatile(this)) {
+                wake();
+            }
+        }
+        return true;
+    }
+
+    /** After close() raced an append of callback n: true if the loop claimed it (it runs), false if taken back. */
+    private static boolean keep(Producer p, long n) {
+        for (;;) {
+            long c = (long) CLAIM.getVolatile(p);
+            if (c >= n) {
+                return true;
+            }
+            if (CLAIM.compareAndSet(p, c, -n)) {
                 return false;
             }
-            int i = p.tailIndex;
-            Object[] chunk = p.tailChunk;
-            int capacity = chunk.length - 1;
-            if (i == capacity) {
-                Object[] next = new Object[Math.min(capacity * 2, MAX_CHUNK) + 1];
-                chunk[capacity] = next;
-                p.tailChunk = chunk = next;
-                i = 0;
-            }
-            chunk[i] = callback;
-            p.tailIndex = i + 1;
-            long n = ++p.appended;
-            // Dekker with drain(): either the loop sees this callback, or this sees the inbox unscheduled.
-            PUBLISHED.setVolatile(p, n);
-            if (!(boolean) SCHEDULED.getVolatile(p) && SCHEDULED.compareAndSet(p, false, true)) {
-                schedule(p);
-            }
-            return true;
-        } finally {
-            BUSY.setRelease(p, 0);
         }
     }
 
-    private void schedule(Producer p) {
+    private void wake() {
+        WAKERS.getAndAdd(this, 1);
+        try {
+            // Dekker with close(): either close() waits for this call, or this sees closed (and the
+            // closing drain runs what is queued without a wakeup).
+            if (!closed) {
+                wakeups.incrementAndGet();
+                waker.wake();
+            }
+        } finally {
+            WAKERS.getAndAdd(this, -1);
+        }
+    }
+
+    /** Puts the inbox on the ready list; true when the list was empty. */
+    private boolean schedule(Producer p) {
         Producer head;
         do {
             head = (Producer) READY.getVolatile(this);
             p.nextReady = head;
         } while (!READY.compareAndSet(this, head, p));
-        // Dekker with beforeWait(): either the loop sees this inbox before it waits, or this sees it waiting.
-        if (head == null && (boolean) WAITING.getVolatile(this)) {
-            wakeups.incrementAndGet();
-            // Inside the busy section: close() waits for it, so the loop is never freed under it.
-            waker.wake();
+        return head == null;
+    }
+
+    /** Callbacks of the inbox the loop may run: what is published, up to a take-back. */
+    private static long runnable(Producer p) {
+        long published = (long) PUBLISHED.getVolatile(p);
+        long c = (long) CLAIM.getVolatile(p);
+        return c < 0 ? Math.min(published, -c - 1) : published;
+    }
+
+    /** Loop thread: claims what the inbox holds now and returns how far it may run. */
+    private static long claimAll(Producer p) {
+        long limit = (long) PUBLISHED.getVolatile(p);
+        for (;;) {
+            long c = (long) CLAIM.getVolatile(p);
+            if (c < 0) {
+                return Math.min(limit, -c - 1);
+            }
+            if (c >= limit || CLAIM.compareAndSet(p, c, limit)) {
+                return limit;
+            }
         }
     }
 
@@ -196,6 +259,7 @@ public final class DeferQueue {
         drain(runner);
         WAITING.setVolatile(this, true);
         if (READY.getVolatile(this) != null) {
+            // The loop thread wakes itself: it cannot be freed meanwhile.
             wakeups.incrementAndGet();
             waker.wake();
         }
@@ -236,7 +300,7 @@ public final class DeferQueue {
     }
 
     private static boolean finished(Producer p) {
-        return !p.scheduled && p.consumed == (long) PUBLISHED.getVolatile(p) && !p.thread.isAlive();
+        return !p.scheduled && p.consumed == runnable(p) && !p.thread.isAlive();
     }
 
     /**
@@ -269,8 +333,7 @@ public final class DeferQueue {
                 Producer p = scratch[k];
                 p.nextReady = null;
                 SCHEDULED.setVolatile(p, false);
-                long limit = (long) PUBLISHED.getVolatile(p);
-                run += consume(p, limit, runner);
+                run += consume(p, claimAll(p), runner);
                 if (finished(p)) {
                     forget(p);
                 }
@@ -283,7 +346,7 @@ public final class DeferQueue {
                 if (j < k) {
                     SCHEDULED.setVolatile(p, false);
                 }
-                if ((long) PUBLISHED.getVolatile(p) != p.consumed && SCHEDULED.compareAndSet(p, false, true)) {
+                if (runnable(p) != p.consumed && SCHEDULED.compareAndSet(p, false, true)) {
                     schedule(p);
                 }
             }
@@ -338,24 +401,18 @@ public final class DeferQueue {
     }
 
     /**
-     * Stops accepting callbacks and waits for appends under way (and their wake calls), so that
-     * every accepted callback is visible to the next drain and the loop may be freed once it
-     * returns; returns false when it was already closed. Any thread.
+     * Stops accepting callbacks and waits for wake calls under way, so the loop may be freed once it
+     * returns; every callback accepted before is on the ready list for the next drain. Returns false
+     * when it was already closed. Any thread.
      */
     public boolean close() {
         boolean was = closed;
         closed = true;
-        Thread me = Thread.currentThread();
-        for (Producer p : registry()) {
-            if (p.thread == me) {
-                continue;
-            }
-            for (int spins = 0; (int) BUSY.getVolatile(p) != 0; spins++) {
-                if (spins < 64) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield();
-                }
+        for (int spins = 0; (int) WAKERS.getVolatile(this) != 0; spins++) {
+            if (spins < 64) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
             }
         }
         return !was;
@@ -372,7 +429,7 @@ public final class DeferQueue {
             return true;
         }
         for (Producer p : registry()) {
-            if ((long) PUBLISHED.getVolatile(p) != p.consumed) {
+            if (runnable(p) != p.consumed) {
                 return true;
             }
         }
@@ -393,7 +450,7 @@ public final class DeferQueue {
     public long accepted() {
         long sum = 0;
         for (Producer p : registry()) {
-            sum += (long) PUBLISHED.getVolatile(p);
+            sum += runnable(p);
         }
         return sum;
     }
