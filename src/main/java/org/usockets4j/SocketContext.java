@@ -255,6 +255,8 @@ public final class SocketContext<S> implements AutoCloseable {
             inServerName = true;
             try {
                 h.onServerName(this, hostname);
+            } catch (Throwable t) {
+                loop.report(t); // here, while inServerName holds: a handler closing the loop must not free this context
             } finally {
                 inServerName = false;
             }

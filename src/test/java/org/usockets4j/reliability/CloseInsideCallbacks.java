@@ -52,6 +52,20 @@ final class CloseInsideCallbacks {
         scenario("closing every other socket inside the first onData of a batch", this::othersClosedInData);
         scenario("closing the other due timer inside a timer callback", this::timerClosesOtherTimer);
         scenario("closing the other UDP socket inside onData of a batch", this::udpClosesOtherUdp);
+        for (String kind : List.of("onPreOpen", "onOpen", "onData", "timer", "udpOnData", "onServerName")) {
+            scenario("Loop.close() inside the exception handler, after " + kind + " threw", l -> {
+                Runnable[] thrower = {() -> {
+                    throw new Planted();
+                }};
+                l.exceptionHandler(t -> {
+                    if (!(t instanceof Planted)) {
+                        failures.add("the exception handler got " + t);
+                    }
+                    l.close();
+                });
+                loopCloseInside(l, kind, thrower[0]);
+            });
+        }
         scenario("adopting a socket inside onData, then closing its old context there", this::adoptThenCloseOld);
         scenario("Loop.close() inside onOpen with 40 TLS handshakes under way", this::closeDuringHandshakeBurst);
         return failures;
@@ -126,8 +140,12 @@ final class CloseInsideCallbacks {
     }
 
     private void loopCloseInside(Loop<Void> loop, String kind) {
+        loopCloseInside(loop, kind, loop::close);
+    }
+
+    /** Sets up the callback kind to run close (the loop's close(), or a throw whose handler closes the loop). */
+    private void loopCloseInside(Loop<Void> loop, String kind, Runnable close) {
         SocketContext<String> ctx = loop.createSocketContext(SocketContextOptions.plain());
-        Runnable close = loop::close;
         switch (kind) {
             case "onOpen" -> ctx.onOpen((s, c, ip) -> close.run());
             case "onData" -> ctx.onData((s, d) -> close.run());
@@ -326,6 +344,15 @@ final class CloseInsideCallbacks {
             }
         } catch (IOException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** What the handler scenarios throw. */
+    private static final class Planted extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Planted() {
+            super("planted", null, false, false);
         }
     }
 
