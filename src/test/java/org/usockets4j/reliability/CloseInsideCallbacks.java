@@ -52,7 +52,8 @@ final class CloseInsideCallbacks {
         scenario("closing every other socket inside the first onData of a batch", this::othersClosedInData);
         scenario("closing the other due timer inside a timer callback", this::timerClosesOtherTimer);
         scenario("closing the other UDP socket inside onData of a batch", this::udpClosesOtherUdp);
-        for (String kind : List.of("onPreOpen", "onOpen", "onData", "timer", "udpOnData", "onServerName")) {
+        for (String kind : List.of("onPreOpen", "onOpen", "onData", "onEnd", "onClose", "onWritable", "onConnectError",
+                "timer", "defer", "pre", "post", "udpOnData", "onServerName", "tlsOnOpen", "tlsOnData", "tlsOnClose")) {
             scenario("Loop.close() inside the exception handler, after " + kind + " threw", l -> {
                 Runnable[] thrower = {() -> {
                     throw new Planted();
