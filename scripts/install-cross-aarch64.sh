@@ -9,7 +9,8 @@ have_all() {
   command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 &&
     command -v aarch64-linux-gnu-nm >/dev/null 2>&1 &&
     { command -v qemu-aarch64 >/dev/null 2>&1 || command -v qemu-aarch64-static >/dev/null 2>&1; } &&
-    [[ -f /usr/include/aarch64-linux-gnu/openssl/configuration.h && -e /usr/lib/aarch64-linux-gnu/libssl.so ]]
+    [[ -f /usr/include/aarch64-linux-gnu/openssl/configuration.h && -e /usr/lib/aarch64-linux-gnu/libssl.so ]] &&
+    [[ -e /lib/ld-linux-aarch64.so.1 ]] # libc6:arm64: qemu-aarch64 -L / runs the tests with this loader
 }
 if have_all; then
   exit 0
@@ -35,7 +36,7 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 fi
 "${apt[@]}" update -qq
 # libssl-dev:arm64 must be the same version as the host's libssl-dev (multiarch): upgrade both together.
-pkgs=(gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross libssl-dev:arm64 qemu-user)
+pkgs=(gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross libc6:arm64 libssl-dev:arm64 qemu-user)
 if dpkg-query -W -f='${Status}' libssl-dev 2>/dev/null | grep -q 'install ok installed'; then
   pkgs+=(libssl-dev)
 fi
