@@ -248,10 +248,15 @@ public final class Socket<S> {
     /**
      * Closes now; code 0 is an orderly close (FIN), any other code an abortive one (RST). The context's onClose
      * runs with the code before this returns. Buffered send data is dropped: use {@link #shutdown()} to end
-     * after it went out.
+     * after it went out. INVALID_ARGUMENT inside the context's onServerName (OpenSSL is inside the handshake of
+     * one of its sockets, which must not be freed under it): defer the close.
      */
     public void close(int code) {
         check();
+        if (context.isInServerName()) {
+            throw new UsException(UsException.Kind.INVALID_ARGUMENT,
+                    "a socket cannot be closed inside its context's onServerName; defer the close");
+        }
         Natives.socketClose(ssl, handle, code);
     }
 

@@ -81,7 +81,8 @@ public final class SocketContext<S> implements AutoCloseable {
         /**
          * A TLS client asked for hostname (its SNI) and no pattern of {@link #addServerName} matches it. The
          * handshake waits for this call: a server name added here for hostname is used at once; otherwise the
-         * context's own certificate answers. The context cannot be closed from here (INVALID_ARGUMENT): defer it.
+         * context's own certificate answers. Neither the context nor its sockets can be closed from here
+         * (INVALID_ARGUMENT): defer it.
          */
         void onServerName(SocketContext<S> context, String hostname);
     }

@@ -67,9 +67,49 @@ final class CloseInsideCallbacks {
                 loopCloseInside(l, kind, thrower[0]);
             });
         }
+        scenario("Socket.close() inside onServerName: refused, the close deferred instead", this::socketCloseInServerName);
         scenario("adopting a socket inside onData, then closing its old context there", this::adoptThenCloseOld);
         scenario("Loop.close() inside onOpen with 40 TLS handshakes under way", this::closeDuringHandshakeBurst);
         return failures;
+    }
+
+    /** The server sockets of a TLS context (open before their handshakes) closed from its onServerName. */
+    private void socketCloseInServerName(Loop<Void> loop) {
+        SocketContext<String> tls = loop.createSocketContext(SocketContextOptions.tls(cert, key));
+        List<Socket<String>> servers = new ArrayList<>();
+        int[] refused = {0};
+        int[] closed = {0};
+        tls.onOpen((s, c, ip) -> servers.add(s));
+        ListenSocket l = tls.listen(null, 0);
+        tls.onServerName((c, host) -> {
+            for (Socket<String> s : servers) {
+                if (!s.isClosed()) {
+                    try {
+                        s.close();
+                        failures.add("Socket.close() inside onServerName was not refused");
+                    } catch (org.usockets4j.UsException e) {
+                        refused[0]++;
+                        loop.defer(x -> {
+                            if (!s.isClosed()) {
+                                s.close();
+                            }
+                        });
+                    }
+                }
+            }
+        });
+        SocketContext<String> clients = loop.createSocketContext(SocketContextOptions.tls());
+        clients.onClose((s, code) -> {
+            if (++closed[0] == 3) {
+                l.close();
+                if (refused[0] == 0) {
+                    failures.add("no close was refused inside onServerName");
+                }
+            }
+        });
+        for (int i = 0; i < 3; i++) {
+            clients.connect("localhost", l.port()).send(ByteBuffer.wrap(new byte[] {1}));
+        }
     }
 
     private void adoptThenCloseOld(Loop<Void> loop) {
