@@ -263,8 +263,15 @@ final class MisuseWalk {
             });
             insideCallbacks(c);
 
-            // The loop's own misuse from its thread while it runs.
+            // The loop's own misuse from its thread while it runs; an ext set to null is missing for requireExt.
             onLoop(loop, () -> {
+                List<Object> withExt = List.of(loop, b.timer, b.client, b.udp);
+                for (Object o : withExt) {
+                    expectRun(o + ".setExt(null)", () -> invokeExt(o, "setExt", null), Expect.OK);
+                    expectRun(o + ".requireExt() after setExt(null)", () -> invokeExt(o, "requireExt", null),
+                            Expect.of(Kind.EXT_MISSING));
+                    expectRun(o + ".setExt(back)", () -> invokeExt(o, "setExt", "ext again"), Expect.OK);
+                }
                 expectRun("nested run() inside a callback", () -> loop.run(), Expect.of(Kind.LOOP_ALREADY_RUNNING));
                 expectRun("createSocketContext(null)", () -> loop.createSocketContext(null), Expect.of(NullPointerException.class));
             });
@@ -505,6 +512,24 @@ final class MisuseWalk {
             thrown = t;
         }
         check(what, thrown, e);
+    }
+
+    /** Calls setExt(value) or requireExt() on o, rethrowing what the method threw. */
+    private static void invokeExt(Object o, String name, Object value) {
+        try {
+            if (name.equals("setExt")) {
+                o.getClass().getMethod(name, Object.class).invoke(o, value);
+            } else {
+                o.getClass().getMethod(name).invoke(o);
+            }
+        } catch (InvocationTargetException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private Object call(String state, Recipe r, Object target, Object[] args, Expect e) {
