@@ -17,8 +17,8 @@
  * adoption the bytes both sizes share must survive. Every socket that opened closes exactly once; every
  * connect ends in on_open or on_connect_error; in the end every counter balances and the loop returns.
  *
- * Bounded: new connections for HAMMER_SECONDS (default 20), then a drain; a stall of 45 s more fails (both
- * stretched by US_TEST_TIME_SCALE under valgrind).
+ * Bounded: new connections for HAMMER_SECONDS (default 10; sanitize.sh --ci: 20), then a drain; a stall of
+ * 45 s more fails (both stretched by US_TEST_TIME_SCALE under valgrind).
  * HAMMER_SEED (default fixed) replays a run's random choices; the seed is printed first.
  * Meant for ASan+UBSan (scripts/sanitize.sh) and valgrind (scripts/valgrind.sh) as well.
  */
@@ -74,7 +74,7 @@ static int ports[4], closed_port;
 static uint32_t next_serial = 1;
 static int stopping, done_draining;
 static double deadline_ms;
-static unsigned int seconds = 20;
+static unsigned int seconds = 10;
 
 static struct {
     long connects, immediate_failures, opens, closes, connect_errors;
