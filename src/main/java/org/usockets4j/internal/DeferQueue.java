@@ -402,8 +402,9 @@ public final class DeferQueue {
 
     /**
      * Stops accepting callbacks and waits for wake calls under way, so the loop may be freed once it
-     * returns; every callback accepted before is on the ready list for the next drain. Returns false
-     * when it was already closed. Any thread.
+     * returns; every callback accepted before is on the ready list for the next drain. From now on
+     * producers do not wake the loop: the closer must see to that drain (Loop does it on the closing
+     * thread, or on the loop thread before it waits again). Returns false when it was already closed.
      */
     public boolean close() {
         boolean was = closed;
