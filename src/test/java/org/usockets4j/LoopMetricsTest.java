@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -107,16 +108,18 @@ class LoopMetricsTest {
         try (RunningLoop running = new RunningLoop()) {
             Loop<Void> loop = running.loop;
             LoopMetrics before = loop.metrics();
-            assertTrue(before.maxIterationNanos() < block, "nothing blocked yet: " + before);
+            CountDownLatch seen = new CountDownLatch(1);
             loop.handle().defer(l -> {
                 try {
                     Thread.sleep(TimeUnit.NANOSECONDS.toMillis(block));
+                    seen.await(20, TimeUnit.SECONDS); // and on until this thread saw it (a busy machine may be slow)
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             });
             // Seen from this thread while the loop is blocked, then once the blocked iteration ended.
             LoopMetrics during = awaitMetrics(loop, m -> m.currentBusyNanos() >= block / 2);
+            seen.countDown();
             assertTrue(during.currentBusyNanos() < TimeUnit.SECONDS.toNanos(30), during.toString());
             LoopMetrics after = awaitMetrics(loop, m -> m.maxIterationNanos() >= block);
             assertTrue(after.busyNanos() - before.busyNanos() >= block, after + " after " + before);
