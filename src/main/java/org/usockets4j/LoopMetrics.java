@@ -7,7 +7,8 @@ import java.util.concurrent.TimeUnit;
  * them with plain stores, no locks), and taken from any thread without touching the loop thread. Counters start
  * at 0 when the loop is created and only grow, except {@link #openSockets()} and the iteration times.
  *
- * <p>Sockets and bytes are those of TCP and TLS sockets ({@link SocketContext}); UDP is not counted. A socket
+ * <p>Sockets and bytes are those of TCP and TLS sockets ({@link SocketContext}); UDP sockets count datagrams, in
+ * {@link #datagramsIn()} and {@link #datagramsOut()}. A socket
  * counts once it opened ({@code onOpen}): a connect that failed or was cancelled before it opened is in no
  * counter. Bytes are application bytes: what {@code onData} was given and what the kernel (TLS: the TLS layer)
  * took from {@code write}, {@code write2} and {@code send}; TLS records and handshakes are not counted.
@@ -31,6 +32,8 @@ public final class LoopMetrics {
     private final long closedTotal;
     private final long bytesIn;
     private final long bytesOut;
+    private final long datagramsIn;
+    private final long datagramsOut;
     private final long iterations;
     private final long currentBusyNanos;
     private final long lastIterationNanos;
@@ -38,14 +41,16 @@ public final class LoopMetrics {
     private final long busyNanos;
 
     LoopMetrics(long openSockets, long acceptedTotal, long connectedTotal, long closedTotal, long bytesIn,
-                long bytesOut, long iterations, long currentBusyNanos, long lastIterationNanos,
-                long maxIterationNanos, long busyNanos) {
+                long bytesOut, long datagramsIn, long datagramsOut, long iterations, long currentBusyNanos,
+                long lastIterationNanos, long maxIterationNanos, long busyNanos) {
         this.openSockets = openSockets;
         this.acceptedTotal = acceptedTotal;
         this.connectedTotal = connectedTotal;
         this.closedTotal = closedTotal;
         this.bytesIn = bytesIn;
         this.bytesOut = bytesOut;
+        this.datagramsIn = datagramsIn;
+        this.datagramsOut = datagramsOut;
         this.iterations = iterations;
         this.currentBusyNanos = currentBusyNanos;
         this.lastIterationNanos = lastIterationNanos;
@@ -83,6 +88,16 @@ public final class LoopMetrics {
         return bytesOut;
     }
 
+    /** UDP datagrams the loop's UDP sockets received (handed to their {@code onData}) since it was created. */
+    public long datagramsIn() {
+        return datagramsIn;
+    }
+
+    /** UDP datagrams the loop's UDP sockets sent (what {@code send} returned, summed) since it was created. */
+    public long datagramsOut() {
+        return datagramsOut;
+    }
+
     /** Iterations the loop completed (times it went to wait for events) since it was created. */
     public long iterations() {
         return iterations;
@@ -113,6 +128,7 @@ public final class LoopMetrics {
     public String toString() {
         return "LoopMetrics[open=" + openSockets + " accepted=" + acceptedTotal + " connected=" + connectedTotal
                 + " closed=" + closedTotal + " bytesIn=" + bytesIn + " bytesOut=" + bytesOut
+                + " datagramsIn=" + datagramsIn + " datagramsOut=" + datagramsOut
                 + " iterations=" + iterations + " busyNowUs=" + micros(currentBusyNanos)
                 + " lastIterationUs=" + micros(lastIterationNanos) + " maxIterationUs=" + micros(maxIterationNanos)
                 + " busyUs=" + micros(busyNanos) + "]";

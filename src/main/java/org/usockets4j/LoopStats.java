@@ -16,6 +16,8 @@ final class LoopStats {
     private static final VarHandle OPEN;
     private static final VarHandle BYTES_IN;
     private static final VarHandle BYTES_OUT;
+    private static final VarHandle DATAGRAMS_IN;
+    private static final VarHandle DATAGRAMS_OUT;
     private static final VarHandle ITERATIONS;
     private static final VarHandle BUSY_TOTAL;
     private static final VarHandle BUSY_LAST;
@@ -31,6 +33,8 @@ final class LoopStats {
             OPEN = l.findVarHandle(LoopStats.class, "open", long.class);
             BYTES_IN = l.findVarHandle(LoopStats.class, "bytesIn", long.class);
             BYTES_OUT = l.findVarHandle(LoopStats.class, "bytesOut", long.class);
+            DATAGRAMS_IN = l.findVarHandle(LoopStats.class, "datagramsIn", long.class);
+            DATAGRAMS_OUT = l.findVarHandle(LoopStats.class, "datagramsOut", long.class);
             ITERATIONS = l.findVarHandle(LoopStats.class, "iterations", long.class);
             BUSY_TOTAL = l.findVarHandle(LoopStats.class, "busyTotal", long.class);
             BUSY_LAST = l.findVarHandle(LoopStats.class, "busyLast", long.class);
@@ -47,6 +51,8 @@ final class LoopStats {
     private long open;
     private long bytesIn;
     private long bytesOut;
+    private long datagramsIn;
+    private long datagramsOut;
     private long iterations;
     private long busyTotal;
     private long busyLast;
@@ -84,6 +90,16 @@ final class LoopStats {
         if (n > 0) {
             BYTES_OUT.setRelease(this, bytesOut + n);
         }
+    }
+
+    /** A UDP batch of count datagrams was handed to onData. */
+    void datagramsIn(int count) {
+        DATAGRAMS_IN.setRelease(this, datagramsIn + count);
+    }
+
+    /** A UDP send put count datagrams out. */
+    void datagramsOut(int count) {
+        DATAGRAMS_OUT.setRelease(this, datagramsOut + count);
     }
 
     // ---------------------------------------------------------------- iterations (loop thread)
@@ -144,6 +160,7 @@ final class LoopStats {
         long connectedNow = (long) CONNECTED.getAcquire(this);
         return new LoopMetrics(Math.max(0, openNow), acceptedNow, connectedNow, closedNow,
                 (long) BYTES_IN.getAcquire(this), (long) BYTES_OUT.getAcquire(this),
+                (long) DATAGRAMS_IN.getAcquire(this), (long) DATAGRAMS_OUT.getAcquire(this),
                 (long) ITERATIONS.getAcquire(this), woke == 0 ? 0 : Math.max(0, now - woke),
                 (long) BUSY_LAST.getAcquire(this), (long) BUSY_MAX.getAcquire(this),
                 (long) BUSY_TOTAL.getAcquire(this));

@@ -70,6 +70,7 @@ final class LoopUdp {
     void onData(int slot, int generation, int count) {
         UdpSocket<?> socket = sockets.get(slot, generation);
         if (socket != null) {
+            loop.stats.datagramsIn(count);
             socket.fireData(receiveBuffer, count);
         }
     }

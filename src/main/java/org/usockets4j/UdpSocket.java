@@ -74,6 +74,7 @@ public final class UdpSocket<T> implements AutoCloseable {
             throw new UsException(UsException.Kind.NETWORK_OPERATION,
                     "sendmmsg refused datagram 0 of " + count + ": " + Natives.udpErrorText(-sent) + " (errno " + -sent + ")");
         }
+        loop.stats.datagramsOut(sent);
         return sent;
     }
 

@@ -79,6 +79,43 @@ class LoopMetricsTest {
     }
 
     @Test
+    void udpDatagramsAreCountedBothWays() {
+        int datagrams = 10;
+        try (Loop<Void> loop = Loop.create()) {
+            UdpSocket<Void> server = loop.createUdpSocket("127.0.0.1", 0, (s, batch, count) -> s.send(batch, count),
+                    null);
+            int[] received = {0};
+            UdpSocket<Void> client = loop.createUdpSocket("127.0.0.1", 0, (s, batch, count) -> {
+                received[0] += count;
+                if (received[0] == datagrams) {
+                    s.close();
+                    server.close();
+                }
+            }, null);
+            Timer<Void> deadline = loop.createTimer(true);
+            deadline.set(20_000, 0, t -> {
+                t.close();
+                client.close();
+                server.close();
+            });
+            UdpPacketBuffer out = client.sendBuffer();
+            for (int i = 0; i < datagrams; i++) {
+                out.set(i, java.nio.ByteBuffer.wrap(new byte[] {(byte) i}), new byte[] {127, 0, 0, 1}, server.port());
+            }
+            assertEquals(datagrams, client.send(out, datagrams));
+            loop.run();
+            if (!deadline.isClosed()) {
+                deadline.close();
+            }
+            LoopMetrics m = loop.metrics();
+            assertEquals(datagrams, received[0]);
+            assertEquals(2L * datagrams, m.datagramsIn(), m.toString()); // the server's and the client's
+            assertEquals(2L * datagrams, m.datagramsOut(), m.toString());
+            assertEquals(0, m.bytesIn() + m.bytesOut() + m.acceptedTotal() + m.openSockets(), "UDP is not TCP: " + m);
+        }
+    }
+
+    @Test
     void readableFromAnotherThreadWhileTheLoopRuns() throws Exception {
         try (RunningLoop running = new RunningLoop()) {
             Loop<Void> loop = running.loop;

@@ -738,7 +738,7 @@ final class MisuseWalk {
         r(Loop.class, "iteration()", L).on(LOOP);
         r(Loop.class, "metrics()", F).on(LOOP);
         for (String getter : List.of("openSockets()", "acceptedTotal()", "connectedTotal()", "closedTotal()",
-                "bytesIn()", "bytesOut()", "iterations()", "currentBusyNanos()", "lastIterationNanos()",
+                "bytesIn()", "bytesOut()", "datagramsIn()", "datagramsOut()", "iterations()", "currentBusyNanos()", "lastIterationNanos()",
                 "maxIterationNanos()", "busyNanos()", "toString()")) {
             r(LoopMetrics.class, getter, F).on(METRICS); // a snapshot: a value, any thread
         }
