@@ -146,6 +146,35 @@ static void ssl_set_last_error(const char *prefix, const char *fallback) {
     ssl_take_error(us_ssl_last_error, sizeof(us_ssl_last_error), prefix, fallback);
 }
 
+/* Non-zero when a PEM file holds an encrypted private key (PKCS#8 or a legacy Proc-Type header). */
+static int ssl_pem_is_encrypted(const char *file) {
+    char head[8192];
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        return 0;
+    }
+    size_t n = fread(head, 1, sizeof(head) - 1, f);
+    fclose(f);
+    head[n] = 0;
+    return strstr(head, "ENCRYPTED") != NULL;
+}
+
+/*
+ * Why a private key did not load. For an encrypted key the cause is the passphrase, whatever OpenSSL says: with a
+ * wrong one, decryption usually fails its padding check ("bad decrypt"), but about once in 256 tries the garbage
+ * passes it and OpenSSL reports a decoding failure instead ("unsupported"), so its words go in parentheses only.
+ */
+static void ssl_set_key_error(const char *file) {
+    if (!ssl_pem_is_encrypted(file)) {
+        ssl_set_last_error(file, "cannot load the private key");
+        return;
+    }
+    char openssl_reason[200];
+    ssl_take_error(openssl_reason, sizeof(openssl_reason), NULL, "cannot decrypt the key");
+    snprintf(us_ssl_last_error, sizeof(us_ssl_last_error), "%s: wrong or missing passphrase (OpenSSL: %s)", file,
+             openssl_reason);
+}
+
 /* Copies the reason of this thread's last TLS context creation failure into buf; returns its length (0: none). */
 int us_ssl_last_error_string(char *buf, int length) {
     int n = (int)strlen(us_ssl_last_error);
@@ -709,7 +738,7 @@ static SSL_CTX *ssl_ctx_from_options(struct us_socket_context_options_t options)
     }
     if (options.key_file_name) {
         if (SSL_CTX_use_PrivateKey_file(c, options.key_file_name, SSL_FILETYPE_PEM) != 1) {
-            ssl_set_last_error(options.key_file_name, "cannot load the private key");
+            ssl_set_key_error(options.key_file_name);
             goto fail;
         }
         if (options.cert_file_name && SSL_CTX_check_private_key(c) != 1) {

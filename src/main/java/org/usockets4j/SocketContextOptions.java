@@ -220,13 +220,10 @@ public final class SocketContextOptions {
         checkFile("DH parameters", dhParamsFile);
     }
 
-    /** OpenSSL's reason for a failed TLS setup ("key.pem: bad decrypt") with a hint for people where it helps. */
+    /** OpenSSL's reason for a failed TLS setup ("key.pem: key values mismatch") with a hint where it helps. */
     static String explainTlsError(String why) {
         if (why == null) {
             return "out of memory?";
-        }
-        if (why.endsWith("bad decrypt")) {
-            return why + " (wrong or missing passphrase)";
         }
         if (why.endsWith("key values mismatch")) {
             return why + " (the private key does not belong to the certificate)";

@@ -81,8 +81,9 @@ class BadInputTest {
         Path cert = pki.cert("server");
         Path encrypted = pki.key("serverEncrypted");
         assertMentions(creationFails(SocketContextOptions.tls(cert, encrypted).passphrase("wrong")),
-                encrypted.toString(), "bad decrypt", "wrong or missing passphrase");
-        assertMentions(creationFails(SocketContextOptions.tls(cert, encrypted)), encrypted.toString(), "bad decrypt");
+                encrypted.toString(), "wrong or missing passphrase");
+        assertMentions(creationFails(SocketContextOptions.tls(cert, encrypted)), encrypted.toString(),
+                "wrong or missing passphrase");
         Path stray = pki.key("stray");
         assertMentions(creationFails(SocketContextOptions.tls(cert, stray)), stray.toString(), "key values mismatch",
                 "does not belong to the certificate");
