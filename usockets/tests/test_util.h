@@ -29,15 +29,17 @@
         }                                                                                          \
     } while (0)
 
-/* Kills the test (SIGALRM, non-zero exit) if it runs longer than seconds, times US_TEST_TIME_SCALE when set
- * (scripts/valgrind.sh sets it: code under valgrind runs many times slower). */
+/* How many times slower than native the code runs: US_TEST_TIME_SCALE (set by scripts/valgrind.sh and for the
+ * aarch64 tests under qemu-user), 1 when unset. */
+static inline int test_time_scale(void) {
+    const char *scale = getenv("US_TEST_TIME_SCALE");
+    return scale && atoi(scale) > 1 ? atoi(scale) : 1;
+}
+
+/* Kills the test (SIGALRM, non-zero exit) if it runs longer than seconds, times test_time_scale(). */
 static inline void test_guard(unsigned int seconds) {
     signal(SIGPIPE, SIG_IGN);
-    const char *scale = getenv("US_TEST_TIME_SCALE");
-    if (scale && atoi(scale) > 1) {
-        seconds *= (unsigned int) atoi(scale);
-    }
-    alarm(seconds);
+    alarm(seconds * (unsigned int) test_time_scale());
 }
 
 /* Milliseconds on the monotonic clock. */

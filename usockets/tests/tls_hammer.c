@@ -8,13 +8,14 @@
 #include "tls_util.h"
 
 #define PARALLEL 48
-#define TOTAL 600
+#define TOTAL 600 /* natively; fewer under emulation (see main) */
 #define MAX_CHUNK 70000
 
 static struct tls_files files;
 static struct us_socket_context_t *client_ctx;
 static int port, started, client_opens, client_closes, server_opens, server_closes, served_bytes_ok;
 static unsigned int seed = 12345;
+static int total = TOTAL;
 static char *source;
 
 static unsigned int rnd(void) {
@@ -34,7 +35,7 @@ struct server {
 };
 
 static void connect_one(void) {
-    if (started >= TOTAL) {
+    if (started >= total) {
         return;
     }
     started++;
@@ -176,7 +177,7 @@ static struct us_socket_t *server_on_close(struct us_socket_t *s, int code, void
 
 static void post(struct us_loop_t *loop) {
     (void)loop;
-    if (tls_listener && started == TOTAL && client_closes == TOTAL && server_closes == server_opens) {
+    if (tls_listener && started == total && client_closes == total && server_closes == server_opens) {
         us_listen_socket_close(1, tls_listener);
         tls_listener = NULL;
     }
@@ -184,6 +185,9 @@ static void post(struct us_loop_t *loop) {
 
 int main(void) {
     test_guard(90);
+    /* Under emulation or valgrind the same mix of paths with fewer connections: a full-size run there costs
+     * minutes (about 100 s under qemu-user) and finds nothing the native run does not. */
+    total = TOTAL / test_time_scale() > 4 * PARALLEL ? TOTAL / test_time_scale() : 4 * PARALLEL;
     tls_make_files(&files);
     source = malloc(4 * MAX_CHUNK);
     for (int i = 0; i < 4 * MAX_CHUNK; i++) {
@@ -221,10 +225,10 @@ int main(void) {
     us_loop_run(loop);
     fprintf(stderr, "%d connections in %.0f ms: %d ran to the end, server %d opened / %d closed\n", client_closes,
             test_now_ms() - start, served_bytes_ok, server_opens, server_closes);
-    CHECK_EQ(client_opens, TOTAL);
-    CHECK_EQ(client_closes, TOTAL);
+    CHECK_EQ(client_opens, total);
+    CHECK_EQ(client_closes, total);
     CHECK_EQ(server_closes, server_opens);
-    CHECK(served_bytes_ok > TOTAL / 10);
+    CHECK(served_bytes_ok > total / 10);
 
     us_socket_context_free(1, client_ctx);
     us_socket_context_free(1, server);
