@@ -219,6 +219,9 @@ int main(void) {
     if (getenv("HAMMER_SEED")) {
         rng = strtoull(getenv("HAMMER_SEED"), NULL, 0) | 1; /* explore other seeds by hand */
     }
+    printf("test_tcp_hammer: seed=0x%llx (replay: HAMMER_SEED=0x%llx)\n", (unsigned long long) rng,
+           (unsigned long long) rng);
+    fflush(stdout);
     blob = malloc(BLOB + 200000);
     memset(blob, 'h', BLOB + 200000);
     struct us_loop_t *loop = us_create_loop(NULL, NULL, NULL, NULL, 0);

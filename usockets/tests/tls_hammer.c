@@ -185,6 +185,11 @@ static void post(struct us_loop_t *loop) {
 
 int main(void) {
     test_guard(90);
+    if (getenv("HAMMER_SEED")) {
+        seed = (unsigned int) strtoul(getenv("HAMMER_SEED"), NULL, 0); /* explore other seeds by hand */
+    }
+    printf("tls_hammer: seed=%u (replay: HAMMER_SEED=%u)\n", seed, seed);
+    fflush(stdout);
     /* Under emulation or valgrind the same mix of paths with fewer connections: a full-size run there costs
      * minutes (about 100 s under qemu-user) and finds nothing the native run does not. */
     total = TOTAL / test_time_scale() > 4 * PARALLEL ? TOTAL / test_time_scale() : 4 * PARALLEL;
