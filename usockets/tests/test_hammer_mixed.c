@@ -551,8 +551,7 @@ int main(void) {
     struct us_timer_t *ticker = us_create_timer(loop, 1, 0);
     us_timer_set(ticker, tick, 20, 20);
     struct us_timer_t *stall = us_create_timer(loop, 1, 0);
-    int scale = getenv("US_TEST_TIME_SCALE") && atoi(getenv("US_TEST_TIME_SCALE")) > 1 ? atoi(getenv("US_TEST_TIME_SCALE")) : 1;
-    us_timer_set(stall, report_stall, (int) (seconds + 45 * scale) * 1000, 0);
+    us_timer_set(stall, report_stall, (int) (seconds + 45 * (unsigned int) test_time_scale()) * 1000, 0);
 
     double start = test_now_ms();
     deadline_ms = start + seconds * 1000.0;
