@@ -36,9 +36,26 @@ static void usj_on_post(struct us_loop_t *loop) {
     usj_after_upcall(env);
 }
 
-/* long loopCreate(Object core), core being a LoopCore: a new loop whose upcalls go to core; 0 when it cannot be created. */
-static jlong usj_loop_create(JNIEnv *env, jclass cls, jobject core) {
+/* The address of a direct buffer of at least USJ_RECV_CAPACITY bytes, else NULL. */
+static char *usj_recv_area(JNIEnv *env, jobject buffer) {
+    if (buffer == NULL || (*env)->GetDirectBufferCapacity(env, buffer) < (jlong)USJ_RECV_CAPACITY) {
+        return NULL;
+    }
+    return (char *)(*env)->GetDirectBufferAddress(env, buffer);
+}
+
+/*
+ * long loopCreate(Object core, ByteBuffer plain, ByteBuffer tls), core being a LoopCore: a new loop whose upcalls go
+ * to core, receiving into plain and decrypting into tls (direct buffers of USJ_RECV_CAPACITY bytes, owned by Java:
+ * they outlive the loop as long as a view of them is reachable; tls may be null without TLS); 0 on failure.
+ */
+static jlong usj_loop_create(JNIEnv *env, jclass cls, jobject core, jobject plain, jobject tls) {
     (void)cls;
+    char *plain_area = usj_recv_area(env, plain);
+    char *tls_area = tls != NULL ? usj_recv_area(env, tls) : NULL;
+    if (plain_area == NULL || (tls != NULL && tls_area == NULL)) {
+        return 0;
+    }
     struct us_loop_t *loop =
         us_create_loop(NULL, usj_on_wakeup, usj_on_pre, usj_on_post, (unsigned int)sizeof(struct usj_loop_state));
     if (loop == NULL) {
@@ -55,25 +72,20 @@ static jlong usj_loop_create(JNIEnv *env, jclass cls, jobject core) {
         us_loop_free(loop);
         return 0;
     }
+    us_loop_use_receive_buffers(loop, plain_area, tls_area);
+    st->recv_base = plain_area;
+    st->recv_base_tls = tls_area;
     return usj_to_handle(loop);
 }
 
-/* void loopFree(long loop): frees a loop that is not running, and the shim's references. */
+/* void loopFree(long loop): frees a loop that is not running, and the shim's reference to its core. */
 static void usj_loop_free(JNIEnv *env, jclass cls, jlong handle) {
     (void)cls;
     struct us_loop_t *loop = USJ_PTR(struct us_loop_t, handle);
     struct usj_loop_state *st = usj_state(loop);
     jobject core = st->core;
-    jobject recv = st->recv_buffer;
-    jobject recv_tls = st->recv_buffer_tls;
     st->env = env;
-    us_loop_free(loop);
-    if (recv != NULL) {
-        (*env)->DeleteGlobalRef(env, recv);
-    }
-    if (recv_tls != NULL) {
-        (*env)->DeleteGlobalRef(env, recv_tls);
-    }
+    us_loop_free(loop); /* the receive areas are Java's: freed by the GC once no view of them is reachable */
     (*env)->DeleteGlobalRef(env, core);
 }
 
@@ -103,7 +115,7 @@ static jlong usj_loop_iteration(JNIEnv *env, jclass cls, jlong handle) {
 }
 
 static const JNINativeMethod usj_loop_methods[] = {
-    {"loopCreate", "(Ljava/lang/Object;)J", (void *)usj_loop_create},
+    {"loopCreate", "(Ljava/lang/Object;Ljava/nio/ByteBuffer;Ljava/nio/ByteBuffer;)J", (void *)usj_loop_create},
     {"loopFree", "(J)V", (void *)usj_loop_free},
     {"loopRun", "(J)V", (void *)usj_loop_run},
     {"loopWakeup", "(J)V", (void *)usj_loop_wakeup},

@@ -12,7 +12,6 @@
 
 /* Index of the ad-hoc receive buffer: data outside both known receive areas (not expected). */
 #define USJ_RECV_ADHOC 2
-#define USJ_RECV_CAPACITY (LIBUS_RECV_BUFFER_LENGTH + 2 * LIBUS_RECV_BUFFER_PADDING)
 
 jlong usj_failure_code(void) {
     return -(jlong)(errno > 0 ? errno : EIO);
@@ -33,44 +32,28 @@ static inline struct us_socket_t *usj_continue_with(jlong r, struct us_socket_t 
 /* ---------------------------------------------------------------- receive buffers */
 
 /*
- * The core hands on_data a pointer LIBUS_RECV_BUFFER_PADDING bytes into one of the loop's receive areas
- * (the plain one, or the TLS layer's for decrypted data). The first time a kind's area is seen it is
- * wrapped once as a direct ByteBuffer (global ref in the loop state) and given to Java; afterwards
- * on_data passes only (buffer index, offset, length). Returns the buffer index, and the area's base.
+ * The core hands on_data a pointer LIBUS_RECV_BUFFER_PADDING bytes into one of the loop's receive areas (the
+ * plain one, or the TLS layer's for decrypted data), both Java's own direct buffers (loopCreate gave them to the
+ * core), so on_data passes only (buffer index, offset, length) and a view Java handed out never outlives its
+ * memory. Data outside both (not expected) is wrapped for the call and Java copies it (ad-hoc buffer). Returns the
+ * buffer index, and the base the offset counts from.
  */
 static jint usj_recv_buffer(JNIEnv *env, struct usj_loop_state *st, int ssl, char *data, int length, char **base) {
-    char **known_base = ssl ? &st->recv_base_tls : &st->recv_base;
-    jobject *known = ssl ? &st->recv_buffer_tls : &st->recv_buffer;
-    if (*known_base != NULL && data >= *known_base && data + length <= *known_base + USJ_RECV_CAPACITY) {
-        *base = *known_base;
+    char *known = ssl ? st->recv_base_tls : st->recv_base;
+    if (known != NULL && data >= known && data + length <= known + USJ_RECV_CAPACITY) {
+        *base = known;
         return ssl;
     }
-    jint index = USJ_RECV_ADHOC;
-    char *area = data;
-    jlong capacity = length;
-    if (*known == NULL && length <= LIBUS_RECV_BUFFER_LENGTH) {
-        index = ssl;
-        area = data - LIBUS_RECV_BUFFER_PADDING;
-        capacity = USJ_RECV_CAPACITY;
-    }
-    jobject local = (*env)->NewDirectByteBuffer(env, area, capacity);
+    jobject local = (*env)->NewDirectByteBuffer(env, data, length);
     if (local == NULL) {
         usj_after_upcall(env);
         return -1;
     }
-    if (index != USJ_RECV_ADHOC) {
-        *known = (*env)->NewGlobalRef(env, local);
-        if (*known == NULL) {
-            (*env)->DeleteLocalRef(env, local);
-            return -1;
-        }
-        *known_base = area;
-    }
-    (*env)->CallVoidMethod(env, st->core, usj_ids.core_on_recv_buffer, index, local);
+    (*env)->CallVoidMethod(env, st->core, usj_ids.core_on_recv_buffer, USJ_RECV_ADHOC, local);
     usj_after_upcall(env);
     (*env)->DeleteLocalRef(env, local);
-    *base = area;
-    return index;
+    *base = data;
+    return USJ_RECV_ADHOC;
 }
 
 /* ---------------------------------------------------------------- trampolines */

@@ -37,11 +37,12 @@ struct usj_loop_state {
     JavaVM *vm;          /* the VM that created the loop */
     JNIEnv *env;         /* env of the thread inside a native that may call back (run, close...), else NULL */
     jobject core;        /* global ref: the loop's org.usockets4j.LoopCore, target of every upcall */
-    jobject recv_buffer; /* global ref: direct ByteBuffer over the loop's receive area (socket layer), or NULL */
-    jobject recv_buffer_tls; /* global ref: direct ByteBuffer over the TLS layer's decrypted-data area, or NULL */
-    char *recv_base;         /* the area recv_buffer wraps (learned at the first on_data), or NULL */
-    char *recv_base_tls;     /* the area recv_buffer_tls wraps, or NULL */
+    char *recv_base;     /* the loop's receive area: Java's direct buffer 0 (LoopTcp), GC-owned */
+    char *recv_base_tls; /* the TLS layer's decrypted-data area: Java's direct buffer 1, or NULL (no TLS) */
 };
+
+/* Size of each receive area Java hands loopCreate (LIBUS_RECV_BUFFER_LENGTH plus padding on both sides). */
+#define USJ_RECV_CAPACITY LIBUS_RECV_BUFFER_SIZE
 
 /* The ext area of a timer, socket or context: where its Java wrapper sits in the loop's slot table. */
 struct usj_slot_ext {

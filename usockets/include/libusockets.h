@@ -15,6 +15,9 @@
 #define LIBUS_RECV_BUFFER_LENGTH 524288
 #endif
 #define LIBUS_RECV_BUFFER_PADDING 32
+/* The size of a receive buffer given to us_loop_use_receive_buffers (the caller's; still the caller's after
+ * us_loop_free, which frees only the core's own). */
+#define LIBUS_RECV_BUFFER_SIZE (LIBUS_RECV_BUFFER_LENGTH + 2 * LIBUS_RECV_BUFFER_PADDING)
 #define LIBUS_TIMEOUT_GRANULARITY 4
 #define LIBUS_EXT_ALIGNMENT 16
 
@@ -333,6 +336,8 @@ void us_udp_buffer_set_packet_payload(struct us_udp_packet_buffer_t *send_buf, i
 void us_socket_pause(int ssl, struct us_socket_t *s);
 /* Reads a paused socket again. */
 void us_socket_resume(int ssl, struct us_socket_t *s);
+/* Before the loop runs: it reads into plain, TLS decrypts into tls (LIBUS_RECV_BUFFER_SIZE each; NULL: own). */
+void us_loop_use_receive_buffers(struct us_loop_t *loop, char *plain, char *tls);
 
 /* ---------------------------------------------------------------- TLS extensions (usockets4j, not upstream) */
 /*

@@ -156,6 +156,8 @@ struct us_internal_loop_data_t {
     struct us_socket_context_t *head;     /* every context of the loop */
     struct us_socket_context_t *iterator; /* the sweep's position, kept valid across unlinks */
     char *recv_buf;                       /* LIBUS_RECV_BUFFER_LENGTH + 2 * LIBUS_RECV_BUFFER_PADDING */
+    char *own_recv_buf;                   /* the core's recv_buf (freed by us_loop_free), NULL once replaced */
+    char *tls_recv_buf;                   /* the caller's buffer for decrypted data, or NULL (the TLS layer's own) */
     void *ssl_data;                       /* owned by the TLS layer */
     struct us_socket_t *closed_head;      /* closed sockets, freed after the iteration */
     struct us_socket_t *low_prio_head, *low_prio_tail; /* sockets waiting for their handshake turn */

@@ -31,6 +31,7 @@ struct us_loop_t *us_create_loop(void *hint, void (*wakeup_cb)(struct us_loop_t 
     loop->data.pre_cb = pre_cb;
     loop->data.post_cb = post_cb;
     loop->data.recv_buf = malloc(LIBUS_RECV_BUFFER_LENGTH + 2 * LIBUS_RECV_BUFFER_PADDING);
+    loop->data.own_recv_buf = loop->data.recv_buf;
     if (!loop->data.recv_buf || us_internal_backend_open(loop) < 0) {
         goto fail;
     }
@@ -67,8 +68,20 @@ void us_loop_free(struct us_loop_t *loop) {
     us_internal_free_wakeup_poll(loop, loop->data.wakeup_poll);
     us_internal_backend_close(loop);
     free(loop->data.free_later);
-    free(loop->data.recv_buf);
+    free(loop->data.own_recv_buf); /* a caller's buffer (us_loop_use_receive_buffers) stays the caller's */
     free(loop);
+}
+
+/* Replaces the receive buffers with the caller's (NULL: keeps that one); the core's own plain one is freed now. */
+void us_loop_use_receive_buffers(struct us_loop_t *loop, char *plain, char *tls) {
+    if (plain) {
+        free(loop->data.own_recv_buf);
+        loop->data.own_recv_buf = NULL;
+        loop->data.recv_buf = plain;
+    }
+    if (tls) {
+        loop->data.tls_recv_buf = tls;
+    }
 }
 
 /* The loop's extension area. */

@@ -489,13 +489,17 @@ static struct us_socket_t *ssl_on_data(struct us_socket_t *plain, char *data, in
     if (!s->ssl) {
         return plain;
     }
-    if (!ld->recv_buf) {
-        ld->recv_buf = malloc(LIBUS_RECV_BUFFER_LENGTH + 2 * LIBUS_RECV_BUFFER_PADDING);
+    char *area = plain->context->loop->data.tls_recv_buf; /* the caller's (us_loop_use_receive_buffers), or ours */
+    if (!area) {
         if (!ld->recv_buf) {
-            return us_internal_socket_close(plain, US_SSL_CLOSE_CODE, "out of memory");
+            ld->recv_buf = malloc(LIBUS_RECV_BUFFER_LENGTH + 2 * LIBUS_RECV_BUFFER_PADDING);
+            if (!ld->recv_buf) {
+                return us_internal_socket_close(plain, US_SSL_CLOSE_CODE, "out of memory");
+            }
         }
+        area = ld->recv_buf;
     }
-    char *buf = ld->recv_buf + LIBUS_RECV_BUFFER_PADDING;
+    char *buf = area + LIBUS_RECV_BUFFER_PADDING;
     int used = 0;
     int was_in_init = SSL_in_init(s->ssl);
     int peer_closed = 0;

@@ -54,7 +54,9 @@ public final class Loop<T> implements AutoCloseable {
         this.ext = ext;
         this.owner = Thread.currentThread();
         this.core = new LoopCore(this);
-        long loop = Natives.loopCreate(core);
+        // the receive areas are Java's (see LoopTcp.receiveArea): a view kept past close() never outlives them
+        long loop = Natives.loopCreate(core, tcp.receiveArea(0),
+                Natives.tlsAvailable() ? tcp.receiveArea(1) : null);
         if (loop == 0) {
             throw new UsException(UsException.Kind.LOOP_CREATION, "us_create_loop failed (out of descriptors or memory?)");
         }

@@ -200,7 +200,7 @@ final class LoopCore implements DeferQueue.Runner {
         }
     }
 
-    /** Upcall (once per receive area): the direct buffer over receive area index. */
+    /** Upcall (not expected): data outside both receive areas, wrapped for this call only (LoopTcp copies it). */
     void onRecvBuffer(int index, java.nio.ByteBuffer buffer) {
         try {
             loop.tcp.onRecvBuffer(index, buffer);

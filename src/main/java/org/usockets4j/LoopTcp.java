@@ -13,6 +13,8 @@ import org.usockets4j.internal.SlotTable;
 final class LoopTcp {
     /** LIBUS_RECV_BUFFER_PADDING: onData's bytes start this far into a receive area. */
     static final int RECV_PADDING = 32;
+    /** LIBUS_RECV_BUFFER_LENGTH + 2 * LIBUS_RECV_BUFFER_PADDING: the size of a receive area. */
+    static final int RECV_CAPACITY = 524288 + 2 * RECV_PADDING;
     private static final int SCRATCH_SIZE = 64 * 1024;
     private static final int RECV_AREAS = 3; // 0 plain, 1 TLS, 2 ad hoc (data outside both, not expected)
 
@@ -98,13 +100,26 @@ final class LoopTcp {
         }
     }
 
+    /**
+     * A new receive area (0 plain, 1 TLS) for loopCreate: the core reads (or decrypts) into this Java-owned direct
+     * buffer, so a view onData handed out and the user kept stays readable after the loop is freed (the GC frees the
+     * memory once no view is reachable); its contents are then unspecified.
+     */
+    ByteBuffer receiveArea(int index) {
+        ByteBuffer area = ByteBuffer.allocateDirect(RECV_CAPACITY);
+        areas[index] = area;
+        views[index] = area.slice(RECV_PADDING, RECV_CAPACITY - 2 * RECV_PADDING);
+        return area;
+    }
+
     // ---------------------------------------------------------------- upcalls (from LoopCore)
 
+    /** Data outside both receive areas (not expected): area wraps native memory for this call only, so it is copied. */
     void onRecvBuffer(int index, ByteBuffer area) {
-        areas[index] = area;
-        views[index] = area.capacity() > 2 * RECV_PADDING && index != RECV_AREAS - 1
-                ? area.slice(RECV_PADDING, area.capacity() - 2 * RECV_PADDING)
-                : area;
+        ByteBuffer copy = ByteBuffer.allocateDirect(area.remaining());
+        copy.put(area.duplicate()).clear();
+        areas[index] = copy;
+        views[index] = copy;
     }
 
     int onPreOpen(int contextSlot, int contextGeneration, int fd, long ipHi, long ipLo, int ipLength) {

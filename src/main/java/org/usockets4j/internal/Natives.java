@@ -21,8 +21,12 @@ public final class Natives {
 
     // ---------------------------------------------------------------- loop (native/jni_loop.c)
 
-    /** A new loop whose upcalls go to {@code core} (an org.usockets4j.LoopCore); 0 on failure. */
-    public static native long loopCreate(Object core);
+    /**
+     * A new loop whose upcalls go to {@code core} (an org.usockets4j.LoopCore), receiving into {@code plain} and
+     * decrypting TLS data into {@code tls} (direct buffers of LIBUS_RECV_BUFFER_LENGTH + 2 * padding bytes, which the
+     * caller keeps reachable while the loop lives; tls may be null without TLS); 0 on failure.
+     */
+    public static native long loopCreate(Object core, java.nio.ByteBuffer plain, java.nio.ByteBuffer tls);
 
     /** Frees a loop that is not running. */
     public static native void loopFree(long loop);
