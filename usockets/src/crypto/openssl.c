@@ -142,6 +142,17 @@ static void ssl_take_error(char *buf, size_t size, const char *prefix, const cha
     ERR_clear_error();
 }
 
+/*
+ * Empties this thread's error queue before an OpenSSL call on the data path, so that SSL_get_error judges that call
+ * alone. The queue is nearly always empty there; peeking is cheaper than ERR_clear_error, which rewrites all of its
+ * slots (measured: ERR_clear_error was 5% of the user instructions of an HTTPS keep-alive request).
+ */
+static void ssl_clear_errors(void) {
+    if (ERR_peek_error()) {
+        ERR_clear_error();
+    }
+}
+
 static void ssl_set_last_error(const char *prefix, const char *fallback) {
     ssl_take_error(us_ssl_last_error, sizeof(us_ssl_last_error), prefix, fallback);
 }
@@ -376,8 +387,7 @@ static struct us_socket_t *ssl_fail(struct us_internal_ssl_socket_t *s, const ch
 static int ssl_check(struct us_internal_ssl_socket_t *s, int r, const char *fallback) {
     int err = SSL_get_error(s->ssl, r);
     if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-        ERR_clear_error();
-        return 0;
+        return 0; /* said only with an empty error queue */
     }
     ssl_fail(s, fallback);
     return -1;
@@ -508,7 +518,7 @@ static struct us_socket_t *ssl_on_data(struct us_socket_t *plain, char *data, in
     ld->in_length = length;
     ld->in_owner = s;
     for (;;) {
-        ERR_clear_error();
+        ssl_clear_errors();
         int r = SSL_read(s->ssl, buf + used, LIBUS_RECV_BUFFER_LENGTH - used);
         if (r > 0) {
             used += r;
@@ -521,15 +531,21 @@ static struct us_socket_t *ssl_on_data(struct us_socket_t *plain, char *data, in
                     goto done;
                 }
             }
+            /*
+             * All ciphertext taken and nothing buffered (no record bytes, no decrypted rest): another SSL_read would
+             * only find the BIO empty and say WANT_READ, so skip it (the common case: one request, one record).
+             */
+            if (!ld->in_length && !SSL_in_init(s->ssl) && !SSL_has_pending(s->ssl)) {
+                break;
+            }
             continue;
         }
+        /* SSL_get_error says WANT_* or ZERO_RETURN only with an empty error queue: nothing to clear then */
         int err = SSL_get_error(s->ssl, r);
         if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-            ERR_clear_error();
             break;
         }
         if (err == SSL_ERROR_ZERO_RETURN) {
-            ERR_clear_error();
             peer_closed = 1;
             break;
         }
@@ -1027,7 +1043,7 @@ int us_internal_ssl_socket_write(struct us_socket_t *plain, const char *data, in
     int done = 0;
     while (done < length) {
         int chunk = length - done < US_SSL_WRITE_BATCH ? length - done : US_SSL_WRITE_BATCH;
-        ERR_clear_error();
+        ssl_clear_errors();
         int r = SSL_write(s->ssl, data + done, chunk);
         if (r <= 0) {
             /* the session is broken; the next read reports it and closes the socket */
