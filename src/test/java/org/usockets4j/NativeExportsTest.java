@@ -2,7 +2,6 @@ package org.usockets4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,13 +19,12 @@ class NativeExportsTest {
     void onlyJniSymbolsAreExported() throws Exception {
         Path classes = Path.of(Loop.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         Path so = classes.resolve("META-INF/native/" + Native.platform() + "/libusockets4j.so");
-        assumeTrue(Files.isRegularFile(so), "no library built into " + classes);
+        assertTrue(Files.isRegularFile(so), "no library built into " + classes + " (the build puts it there)");
         Process nm;
         try {
             nm = new ProcessBuilder("nm", "-D", "--defined-only", so.toString()).redirectErrorStream(true).start();
         } catch (java.io.IOException e) {
-            assumeTrue(false, "nm (binutils) is not installed");
-            return;
+            throw new AssertionError("nm (binutils, installed with gcc, which the build needs) cannot run", e);
         }
         String out = new String(nm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(nm.waitFor(30, TimeUnit.SECONDS));
