@@ -9,7 +9,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
-import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.usockets4j.ListenSocket;
@@ -40,9 +40,9 @@ class ZeroAllocationEchoTest {
 
     private static void roundTrips(boolean serverSends) {
         java.lang.management.ThreadMXBean plain = ManagementFactory.getThreadMXBean();
-        Assumptions.assumeTrue(plain instanceof com.sun.management.ThreadMXBean, "no allocation counter in this JVM");
+        Assertions.assertTrue(plain instanceof com.sun.management.ThreadMXBean, "no allocation counter in this JVM");
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) plain;
-        Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported());
+        Assertions.assertTrue(threads.isThreadAllocatedMemorySupported());
         threads.setThreadAllocatedMemoryEnabled(true);
 
         long[] counters = new long[4]; // round trips, allocated at start, allocated at end, bytes back
