@@ -1,6 +1,8 @@
 package org.usockets4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.usockets4j.ProjectFiles.libraryClasspath;
+import static org.usockets4j.ProjectFiles.projectDir;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -95,22 +97,6 @@ class UdpExamplesTest {
         }
     }
 
-    static Path projectDir() {
-        return Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
-    }
-
-    /** The jar this build packaged, if any (integration runs), else wherever Loop was loaded from (target/classes). */
-    static String libraryClasspath() {
-        String jar = System.getProperty("usockets4j.jar");
-        if (jar != null && Files.isRegularFile(Path.of(jar))) {
-            return jar;
-        }
-        try {
-            return Path.of(Loop.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot locate the library's classes", e);
-        }
-    }
 
     @Test
     void theEchoClientGetsEveryDatagramBackFromTheEchoServer() throws Exception {

@@ -1,5 +1,8 @@
 package org.usockets4j.examples;
 
+import static org.usockets4j.ProjectFiles.libraryClasspath;
+import static org.usockets4j.ProjectFiles.projectDir;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -14,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.usockets4j.Loop;
 
 /**
  * One program of examples/ run as a user runs it: {@code java -cp <library> examples/Name.java args} in a child JVM
@@ -123,20 +125,4 @@ final class ExampleProcess implements AutoCloseable {
         }
     }
 
-    static Path projectDir() {
-        return Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
-    }
-
-    /** The packaged jar when a run names it (integration runs), else wherever Loop was loaded from. */
-    static String libraryClasspath() {
-        String jar = System.getProperty("usockets4j.jar");
-        if (jar != null && Files.isRegularFile(Path.of(jar))) {
-            return jar;
-        }
-        try {
-            return Path.of(Loop.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot locate the library's classes", e);
-        }
-    }
 }

@@ -1,5 +1,7 @@
 package org.usockets4j.tls;
 
+import static org.usockets4j.ProjectFiles.libraryClasspath;
+import static org.usockets4j.ProjectFiles.projectDir;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,7 +16,6 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.usockets4j.Loop;
 
 /**
  * Runs scripts/demo.sh as a user would (bash, bounded to 90 s) against the library this build made, with its
@@ -24,22 +25,6 @@ import org.usockets4j.Loop;
 @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class DemoScriptTest {
 
-    static Path projectDir() {
-        return Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
-    }
-
-    /** The jar this build packaged (integration runs), else wherever Loop was loaded from (target/classes). */
-    static String libraryClasspath() {
-        String jar = System.getProperty("usockets4j.jar");
-        if (jar != null && Files.isRegularFile(Path.of(jar))) {
-            return jar;
-        }
-        try {
-            return Path.of(Loop.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot locate the library's classes", e);
-        }
-    }
 
     /** Runs command in the project folder with the demo's environment; returns exit code and merged output. */
     static String[] run(Path certs, int seconds, String... command) throws Exception {
