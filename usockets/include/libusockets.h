@@ -311,7 +311,10 @@ int us_udp_socket_bound_port(struct us_udp_socket_t *s);
 int us_udp_socket_receive(struct us_udp_socket_t *s, struct us_udp_packet_buffer_t *buf);
 /* Sends the first num datagrams of buf without blocking; returns how many went out, drain_cb following when it
  * was fewer (retry the rest from there), or -1 (errno) when the first one failed for a reason other than a full
- * buffer. */
+ * buffer. Where the kernel has UDP_SEGMENT, runs of datagrams to one peer of one length (the last may be shorter)
+ * go as one segmentation-offload message each, still one datagram each on the wire and still counted one by one
+ * in the result; a kernel refusing it gets the datagrams one by one. LIBUS_NO_UDP_GSO at build time, or
+ * US_UDP_GSO=0 in the environment when the socket is created, sends one message per datagram. */
 int us_udp_socket_send(struct us_udp_socket_t *s, struct us_udp_packet_buffer_t *buf, int num);
 /* The payload of slot index (LIBUS_UDP_MAX_SIZE bytes of room). */
 char *us_udp_packet_buffer_payload(struct us_udp_packet_buffer_t *buf, int index);

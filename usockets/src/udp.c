@@ -8,12 +8,25 @@
  * allocator (glibc maps anything above 32 MiB with mmap), so pages are committed only as datagrams land in
  * them: a receive fills slots from the first, and one batch rarely holds more than the socket's receive
  * buffer (SO_RCVBUF), so the resident size follows the traffic, not LIBUS_UDP_MAX_NUM * LIBUS_UDP_MAX_SIZE.
+ *
+ * Sending uses UDP generic segmentation offload (UDP_SEGMENT, Linux 4.18+) where the kernel has it: consecutive
+ * datagrams of a batch to the same peer with the same length (the last of a run may be shorter) and no control
+ * data go as one message carrying a UDP_SEGMENT control message, at most US_UDP_GSO_MAX_SEGMENTS datagrams and
+ * US_UDP_GSO_MAX_BYTES bytes, which the kernel takes through its stack once and cuts into the datagrams on the way
+ * out; every run still goes in the batch's one sendmmsg. The receiver sees the same datagrams as without it. What
+ * us_udp_socket_send returns still counts datagrams. When the kernel refuses a run (EIO: no checksum offload on
+ * the route; EINVAL: a segment larger than the path takes; ENOPROTOOPT, EOPNOTSUPP), the run and the rest of the
+ * batch go again one message per datagram, nothing is lost or reported, and the socket stops grouping (after an
+ * EINVAL of a large segment: stops grouping segments that large). Building with LIBUS_NO_UDP_GSO, or US_UDP_GSO=0
+ * in the environment when a socket is created, sends one message per datagram (for A/B measurements).
  */
 #include "internal.h"
 
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +38,15 @@
 #define US_UDP_CONTROL_SIZE                                                                                          \
     (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(int)) +     \
      CMSG_SPACE(sizeof(int)))
+
+/* UDP_SEGMENT limits: the kernel takes at most 64 segments per message (UDP_MAX_SEGMENTS; newer kernels 128), and a
+ * message's payload must fit one IPv4 datagram (65535 - 20 - 8 bytes; IPv6 allows a little more). */
+#define US_UDP_GSO_MAX_SEGMENTS 64
+#define US_UDP_GSO_MAX_BYTES 65507
+/* A segment this small fits every path (the IPv6 minimum MTU, 1280, less the IPv6 and UDP headers): an EINVAL for
+ * a run of segments no larger cannot be the path's MTU, so it switches grouping off rather than lowering the
+ * largest segment grouped. */
+#define US_UDP_GSO_SAFE_SEGMENT 1232
 
 /* Receive batches handled per readiness event before yielding to the other polls (level-triggered epoll
  * reports the socket again if datagrams are still waiting). */
@@ -41,6 +63,14 @@ struct us_udp_packet_buffer_t {
     } control[LIBUS_UDP_MAX_NUM];
     int dirty;      /* slots [0, dirty) may differ from their receive setup */
     char *payloads; /* LIBUS_UDP_MAX_NUM * LIBUS_UDP_MAX_SIZE bytes, page aligned */
+    /* A grouped send's messages: message m carries datagrams [gso_first[m], gso_first[m + 1]) of the batch, as one
+     * UDP_SEGMENT message (gso_control[m]) when there are several. Scratch space of us_udp_socket_send only. */
+    struct mmsghdr gso_msgs[LIBUS_UDP_MAX_NUM];
+    int gso_first[LIBUS_UDP_MAX_NUM + 1];
+    union {
+        struct cmsghdr align;
+        char bytes[CMSG_SPACE(sizeof(uint16_t))];
+    } gso_control[LIBUS_UDP_MAX_NUM];
 };
 
 struct us_udp_socket_t {
@@ -57,6 +87,8 @@ struct us_udp_socket_t {
     int family;   /* AF_INET or AF_INET6 */
     int owns_buf; /* buf was created for this socket and is freed with it */
     int closed;
+    int gso;                /* sends group datagrams with UDP_SEGMENT (the kernel has it, not switched off) */
+    size_t gso_max_segment; /* the largest datagram grouped (lowered when a path refuses larger segments) */
 };
 
 _Static_assert(offsetof(struct us_udp_socket_t, dispatch) == US_ALIGN_UP(sizeof(struct us_poll_t)),
@@ -223,6 +255,24 @@ static void enable_option(int fd, int level, int name) {
     (void) setsockopt(fd, level, name, &one, sizeof(one));
 }
 
+/* Whether sends on fd may group datagrams with UDP_SEGMENT: not switched off (LIBUS_NO_UDP_GSO at build time,
+ * US_UDP_GSO=0 in the environment) and known to the kernel. The probe matters: a kernel older than UDP_SEGMENT
+ * ignores the control message and would send a group as one long datagram. */
+static int gso_available(int fd) {
+#ifdef LIBUS_NO_UDP_GSO
+    (void) fd;
+    return 0;
+#else
+    const char *env = getenv("US_UDP_GSO");
+    if (env && strcmp(env, "0") == 0) {
+        return 0;
+    }
+    int size = 0;
+    socklen_t len = sizeof(size);
+    return getsockopt(fd, SOL_UDP, UDP_SEGMENT, &size, &len) == 0;
+#endif
+}
+
 /* A non-blocking datagram socket of the family of ai bound to its address, or -1. */
 static int open_bound(int family, const struct sockaddr *addr, socklen_t addr_len) {
     int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
@@ -362,6 +412,8 @@ struct us_udp_socket_t *us_create_udp_socket(struct us_loop_t *loop, struct us_u
     s->drain_cb = drain_cb;
     s->user = user;
     s->family = family;
+    s->gso = gso_available(fd);
+    s->gso_max_segment = US_UDP_GSO_MAX_BYTES;
     s->local_length = sizeof(s->local);
     if (getsockname(fd, (struct sockaddr *) &s->local, &s->local_length) == 0) {
         s->port = us_udp_socket_bound_port(s);
@@ -516,6 +568,165 @@ static void peer_to_family(struct msghdr *h, int family) {
     }
 }
 
+/* Whether two datagrams of a send batch go to the same peer (both NULL: the connected one). */
+static int same_peer(const struct msghdr *a, const struct msghdr *b) {
+    if (a->msg_namelen != b->msg_namelen) {
+        return 0;
+    }
+    if (!a->msg_name || !b->msg_name || a->msg_namelen == 0) {
+        return a->msg_name == b->msg_name || a->msg_namelen == 0;
+    }
+    const struct sockaddr_storage *x = a->msg_name, *y = b->msg_name;
+    if (x->ss_family != y->ss_family) {
+        return 0;
+    }
+    if (x->ss_family == AF_INET) {
+        const struct sockaddr_in *p = (const struct sockaddr_in *) x, *q = (const struct sockaddr_in *) y;
+        return p->sin_port == q->sin_port && p->sin_addr.s_addr == q->sin_addr.s_addr;
+    }
+    if (x->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *p = (const struct sockaddr_in6 *) x, *q = (const struct sockaddr_in6 *) y;
+        return p->sin6_port == q->sin6_port && p->sin6_scope_id == q->sin6_scope_id &&
+               p->sin6_flowinfo == q->sin6_flowinfo && memcmp(&p->sin6_addr, &q->sin6_addr, 16) == 0;
+    }
+    return 0;
+}
+
+/* Whether datagram i may join a group: its payload is its own slot's one buffer, and it has no control data
+ * (a group shares one message's, and the UDP_SEGMENT one is ours). */
+static int groupable(struct us_udp_packet_buffer_t *buf, int i) {
+    const struct msghdr *h = &buf->msgs[i].msg_hdr;
+    return h->msg_iov == &buf->iov[i] && h->msg_iovlen == 1 && h->msg_controllen == 0 && buf->iov[i].iov_len > 0;
+}
+
+/* Splits datagrams [0, num) into runs a UDP_SEGMENT message can carry: the same peer, the first's length
+ * (at most max_segment) for all but the last, which may be shorter, at most US_UDP_GSO_MAX_SEGMENTS datagrams and
+ * US_UDP_GSO_MAX_BYTES bytes. Fills buf->gso_first; returns the number of runs (num: nothing groups). */
+static int gso_plan(struct us_udp_packet_buffer_t *buf, int num, size_t max_segment) {
+    int m = 0;
+    for (int i = 0; i < num; m++) {
+        buf->gso_first[m] = i;
+        int end = i + 1;
+        size_t segment = buf->iov[i].iov_len;
+        if (segment <= max_segment && groupable(buf, i)) {
+            size_t total = segment;
+            while (end < num && end - i < US_UDP_GSO_MAX_SEGMENTS && groupable(buf, end) &&
+                   same_peer(&buf->msgs[i].msg_hdr, &buf->msgs[end].msg_hdr)) {
+                size_t length = buf->iov[end].iov_len;
+                if (length > segment || total + length > US_UDP_GSO_MAX_BYTES) {
+                    break;
+                }
+                total += length;
+                end++;
+                if (length < segment) {
+                    break; /* a shorter datagram ends its run */
+                }
+            }
+        }
+        i = end;
+    }
+    buf->gso_first[m] = num;
+    return m;
+}
+
+/* Makes buf->gso_msgs[m] the message for run m of the plan. */
+static void gso_message(struct us_udp_packet_buffer_t *buf, int m) {
+    int first = buf->gso_first[m], count = buf->gso_first[m + 1] - first;
+    struct msghdr *h = &buf->gso_msgs[m].msg_hdr;
+    *h = buf->msgs[first].msg_hdr;
+    if (count == 1) {
+        return;
+    }
+    h->msg_iovlen = (size_t) count; /* the run's iovecs are consecutive in buf->iov */
+    h->msg_control = buf->gso_control[m].bytes;
+    h->msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+    struct cmsghdr *c = CMSG_FIRSTHDR(h);
+    c->cmsg_level = SOL_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    uint16_t segment = (uint16_t) buf->iov[first].iov_len;
+    memcpy(CMSG_DATA(c), &segment, sizeof(segment));
+}
+
+/* sendmmsg of n messages, retried on EINTR: how many went, or -1 (errno) when the first did not. */
+static int send_messages(int fd, struct mmsghdr *msgs, int n) {
+    int sent;
+    do {
+        sent = sendmmsg(fd, msgs, (unsigned int) n, MSG_DONTWAIT);
+    } while (sent < 0 && errno == EINTR);
+    return sent;
+}
+
+/* Whether error is the kernel refusing a UDP_SEGMENT message of segment-byte datagrams rather than the datagrams;
+ * if so, stops grouping on s (or, for a large segment, grouping segments that large). */
+static int gso_refused(struct us_udp_socket_t *s, int error, size_t segment) {
+    switch (error) {
+    case EINVAL:
+    case EMSGSIZE:
+        /* a segment larger than the path's MTU allows (GSO never fragments), or no GSO on this socket at all */
+        if (segment > US_UDP_GSO_SAFE_SEGMENT) {
+            s->gso_max_segment = segment - 1 > US_UDP_GSO_SAFE_SEGMENT ? segment - 1 : US_UDP_GSO_SAFE_SEGMENT;
+        } else {
+            s->gso = 0;
+        }
+        return 1;
+    case EIO:         /* no checksum offload on the route's device, or IPsec */
+    case ENOPROTOOPT: /* a kernel (or an emulator) without UDP_SEGMENT */
+    case EOPNOTSUPP:
+        s->gso = 0;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Sends datagrams [0, num) of buf grouped into UDP_SEGMENT messages, all in one sendmmsg when they all go;
+ * returns how many datagrams went, or -1 (errno) when the first did not. */
+static int send_grouped(struct us_udp_socket_t *s, struct us_udp_packet_buffer_t *buf, int num) {
+    int runs = gso_plan(buf, num, s->gso_max_segment);
+    if (runs == num) {
+        return send_messages(s->p.fd, buf->msgs, num);
+    }
+    for (int m = 0; m < runs; m++) {
+        gso_message(buf, m);
+    }
+    const int *first = buf->gso_first;
+    int done = 0; /* messages sent */
+    while (done < runs) {
+        int n = send_messages(s->p.fd, buf->gso_msgs + done, runs - done);
+        if (n > 0) {
+            done += n;
+            if (done < runs && first[done + 1] - first[done] == 1) {
+                return first[done]; /* a plain datagram stopped: as without grouping, the retry tells why */
+            }
+            continue; /* a group stopped: sendmmsg kept its error, ask again to learn whether GSO was refused */
+        }
+        int error = errno;
+        size_t segment = buf->iov[first[done]].iov_len;
+        int gso = s->gso;
+        size_t gso_max_segment = s->gso_max_segment;
+        if (first[done + 1] - first[done] > 1 && gso_refused(s, error, segment)) {
+            /* again one message per datagram, from the refused group on */
+            int rest = send_messages(s->p.fd, buf->msgs + first[done], num - first[done]);
+            if (rest >= 0) {
+                return first[done] + rest;
+            }
+            if (errno == error) {
+                /* the datagrams themselves fail the same way (a bad peer, say): grouping was not the cause */
+                s->gso = gso;
+                s->gso_max_segment = gso_max_segment;
+            }
+            error = errno;
+        }
+        if (done > 0) {
+            return first[done]; /* the retry meets the error (or the full buffer) again */
+        }
+        errno = error;
+        return -1;
+    }
+    return num;
+}
+
 /* Sends the first num datagrams of buf without blocking; returns how many went out (drain_cb follows when it
  * was fewer), or -1 when the first one failed for another reason than a full buffer (errno). */
 int us_udp_socket_send(struct us_udp_socket_t *s, struct us_udp_packet_buffer_t *buf, int num) {
@@ -535,10 +746,7 @@ int us_udp_socket_send(struct us_udp_socket_t *s, struct us_udp_packet_buffer_t 
     for (int i = 0; i < num; i++) {
         peer_to_family(&buf->msgs[i].msg_hdr, s->family);
     }
-    int sent;
-    do {
-        sent = sendmmsg(s->p.fd, buf->msgs, (unsigned int) num, MSG_DONTWAIT);
-    } while (sent < 0 && errno == EINTR);
+    int sent = s->gso ? send_grouped(s, buf, num) : send_messages(s->p.fd, buf->msgs, num);
     int blocked = sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS);
     if (sent < 0 && !blocked) {
         return -1;

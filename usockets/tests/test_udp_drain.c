@@ -6,18 +6,41 @@
  * socket as it transmits it, so SO_SNDBUF never fills (checked: a 1-byte SO_SNDBUF still takes thousands of 64 KiB
  * datagrams without EAGAIN), and a full receiver drops datagrams silently. The full buffer is therefore simulated:
  * this test defines sendmmsg itself, which the static library's call resolves to, and each call follows a plan:
- * let through only so many datagrams, then report EAGAIN, as a congested interface would.
+ * let through only so many messages, then report EAGAIN, as a congested interface would.
+ *
+ * With UDP_SEGMENT grouping (the default where the kernel has it) a message carries a run of datagrams: every tenth
+ * datagram here is shorter and ends a run, so the 100 datagrams go as 10 messages of 10, and the fake counts the
+ * datagrams of the messages it lets through, which is what us_udp_socket_send must return. The plans run grouped
+ * and again with grouping switched off (US_UDP_GSO=0), one message per datagram.
  */
 #include "udp_test_util.h"
 
 #include <errno.h>
+#include <netinet/udp.h>
 #include <sys/syscall.h>
 
 #define COUNT 100
 #define LENGTH 200
 
-/* plan[k] for the k-th sendmmsg call: how many datagrams the "kernel" takes (0: EAGAIN); past the plan, all. */
+/* plan[k] for the k-th sendmmsg call: how many messages the "kernel" takes (0: EAGAIN); past the plan, all. */
 static int plan[8], plan_length, sendmmsg_calls;
+static int datagrams_taken; /* in the messages sendmmsg let through, over all calls */
+
+/* How many datagrams a message carries: one, or its UDP_SEGMENT run's. */
+static int datagrams_of(struct msghdr *h) {
+    size_t total = 0;
+    for (size_t i = 0; i < h->msg_iovlen; i++) {
+        total += h->msg_iov[i].iov_len;
+    }
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_SEGMENT) {
+            uint16_t segment;
+            memcpy(&segment, CMSG_DATA(c), sizeof(segment));
+            return (int) ((total + segment - 1) / segment);
+        }
+    }
+    return 1;
+}
 
 int sendmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags) {
     int call = sendmmsg_calls++;
@@ -30,7 +53,16 @@ int sendmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags) {
             vlen = (unsigned int) plan[call];
         }
     }
-    return (int) syscall(SYS_sendmmsg, fd, msgvec, vlen, flags);
+    int n = (int) syscall(SYS_sendmmsg, fd, msgvec, vlen, flags);
+    for (int k = 0; k < n; k++) {
+        datagrams_taken += datagrams_of(&msgvec[k].msg_hdr);
+    }
+    return n;
+}
+
+/* Datagram seq's length: every tenth is shorter, which ends a run of grouped ones. */
+static int length_of(int seq) {
+    return seq % 10 == 9 ? LENGTH - 50 : LENGTH;
 }
 
 static struct {
@@ -57,8 +89,9 @@ static void on_server_data(struct us_udp_socket_t *s, struct us_udp_packet_buffe
     (void) s;
     for (int i = 0; i < num; i++) {
         /* loopback keeps the order: datagram k arrives k-th, whichever call sent it */
-        CHECK_EQ(us_udp_packet_buffer_payload_length(buf, i), LENGTH);
-        CHECK(udp_test_matches(us_udp_packet_buffer_payload(buf, i), (uint32_t) st.server_got, LENGTH));
+        int length = length_of(st.server_got);
+        CHECK_EQ(us_udp_packet_buffer_payload_length(buf, i), length);
+        CHECK(udp_test_matches(us_udp_packet_buffer_payload(buf, i), (uint32_t) st.server_got, length));
         st.server_got++;
     }
     CHECK(st.server_got <= st.expect);
@@ -74,8 +107,10 @@ static void send_pending(struct us_udp_socket_t *s) {
                                          us_udp_packet_buffer_payload_length(st.out, from),
                                          us_udp_packet_buffer_peer(st.out, from));
     }
+    int taken = datagrams_taken;
     int sent = us_udp_socket_send(s, st.out, st.pending_count);
     CHECK(sent >= 0 && sent <= st.pending_count);
+    CHECK_EQ(sent, datagrams_taken - taken); /* exactly the datagrams that went, whatever the grouping */
     st.pending_from = sent;
     st.pending_count -= sent;
     int events = us_poll_events((struct us_poll_t *) s);
@@ -102,7 +137,8 @@ static void on_drain(struct us_udp_socket_t *s) {
     maybe_finish();
 }
 
-static void run(const int *p, int n, int close_in_drain) {
+/* Runs a plan; first_sent: datagrams the first send must report. */
+static void run(const int *p, int n, int close_in_drain, int first_sent) {
     memcpy(plan, p, sizeof(int) * (size_t) n);
     plan_length = n;
     sendmmsg_calls = 0;
@@ -116,13 +152,13 @@ static void run(const int *p, int n, int close_in_drain) {
     struct sockaddr_in to = udp_test_v4(st.server_port);
     char data[LENGTH];
     for (int i = 0; i < COUNT; i++) {
-        udp_test_fill(data, (uint32_t) i, LENGTH);
-        us_udp_buffer_set_packet_payload(st.out, i, 0, data, LENGTH, &to);
+        udp_test_fill(data, (uint32_t) i, length_of(i));
+        us_udp_buffer_set_packet_payload(st.out, i, 0, data, length_of(i), &to);
     }
     st.pending_from = 0;
     st.pending_count = COUNT;
     send_pending(st.client);
-    CHECK_EQ(st.pending_count, COUNT - p[0]);
+    CHECK_EQ(st.pending_count, COUNT - first_sent);
     us_loop_run(st.loop);
 }
 
@@ -133,25 +169,64 @@ int main(void) {
     st.out = us_create_udp_packet_buffer();
     CHECK(st.loop && st.buf && st.out);
 
+    /* Grouped (where the kernel has UDP_SEGMENT): 10 messages of 10 datagrams. After a message that went, a
+     * grouped one that did not is asked about again at once (to tell a full buffer from the kernel refusing
+     * UDP_SEGMENT), so a partial send costs one more call than without grouping. */
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    int segment = 0;
+    socklen_t segment_length = sizeof(segment);
+    int grouped = fd >= 0 && getsockopt(fd, SOL_UDP, UDP_SEGMENT, &segment, &segment_length) == 0;
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (grouped) {
+        /* 3 messages (30 datagrams) go; the second call meets the full buffer; drain_cb; the rest goes */
+        const int three_then_full[] = {3, 0};
+        run(three_then_full, 2, 0, 30);
+        CHECK_EQ(st.drains, 1);
+        CHECK_EQ(sendmmsg_calls, 3);
+        CHECK_EQ(st.server_got, COUNT);
+
+        /* nothing goes at first; drain_cb; then 3 messages per call until the plan ends */
+        const int piecemeal[] = {0, 3, 3, 3};
+        run(piecemeal, 4, 0, 0);
+        CHECK_EQ(st.drains, 1);
+        CHECK_EQ(sendmmsg_calls, 5);
+        CHECK_EQ(st.server_got, COUNT);
+
+        /* one message (10 datagrams) goes; the sender closes itself inside drain_cb */
+        const int one_then_full[] = {1, 0};
+        run(one_then_full, 2, 1, 10);
+        CHECK_EQ(st.drains, 1);
+        CHECK_EQ(st.server_got, 10);
+        CHECK_EQ(sendmmsg_calls, 2);
+    } else {
+        printf("note: no UDP_SEGMENT in this kernel; the plans run ungrouped only\n");
+    }
+
+    /* One message per datagram: grouping switched off (read as each socket is created). */
+    CHECK_EQ(setenv("US_UDP_GSO", "0", 1), 0);
+
     /* 10 of 100 go out; drain_cb; the retry meets a full buffer (0, EAGAIN); drain_cb; the rest goes */
     const int partial_then_full[] = {10, 0};
-    run(partial_then_full, 2, 0);
+    run(partial_then_full, 2, 0, 10);
     CHECK_EQ(st.drains, 2);
     CHECK_EQ(sendmmsg_calls, 3);
     CHECK_EQ(st.server_got, COUNT);
 
     /* nothing goes at first; then piecemeal, 30 at a time */
-    const int piecemeal[] = {0, 30, 30, 30};
-    run(piecemeal, 4, 0);
+    const int thirty[] = {0, 30, 30, 30};
+    run(thirty, 4, 0, 0);
     CHECK_EQ(st.drains, 4);
     CHECK_EQ(st.server_got, COUNT);
 
     /* the sender closes itself inside drain_cb: what went out still arrives, nothing more is called */
     const int five[] = {5};
-    run(five, 1, 1);
+    run(five, 1, 1, 5);
     CHECK_EQ(st.drains, 1);
     CHECK_EQ(st.server_got, 5);
     CHECK_EQ(sendmmsg_calls, 1);
+    CHECK_EQ(unsetenv("US_UDP_GSO"), 0);
 
     us_loop_free(st.loop);
     us_udp_packet_buffer_free(st.buf);
