@@ -142,7 +142,7 @@ int main(void) {
     CHECK_EQ(send_batch(a, st.server_port, alike(100, 4), 4), 4);
     receive_all();
     if (fake.groups == 0) {
-        printf("note: no UDP_SEGMENT in this kernel; nothing to fall back from\n");
+        printf("note: no grouping (no UDP_SEGMENT in the kernel, or a LIBUS_NO_UDP_GSO build); nothing to fall back from\n");
         us_udp_socket_close(a);
         goto done;
     }
