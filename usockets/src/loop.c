@@ -72,7 +72,8 @@ void us_loop_free(struct us_loop_t *loop) {
     free(loop);
 }
 
-/* Replaces the receive buffers with the caller's (NULL: keeps that one); the core's own plain one is freed now. */
+/* Replaces the receive buffers with the caller's (NULL: keeps that one); the core's own plain one is freed now.
+ * Callable between reads (on_readable and the TLS layer read the buffer pointers fresh for every read). */
 void us_loop_use_receive_buffers(struct us_loop_t *loop, char *plain, char *tls) {
     if (plain) {
         free(loop->data.own_recv_buf);
