@@ -95,6 +95,7 @@ USJ_EXPORT jint JNI_OnLoad(JavaVM *vm, void *reserved) {
         {&usj_ids.core_on_connect_error, "onConnectError", "(IIJI)J"},
         {&usj_ids.core_on_close, "onClose", "(IIJIJ)J"},
         {&usj_ids.core_on_recv_buffer, "onRecvBuffer", "(ILjava/nio/ByteBuffer;)V"},
+        {&usj_ids.core_on_flush, "onFlush", "(IIJ)J"},
         {&usj_ids.core_on_udp_data, "onUdpData", "(III)V"},
         {&usj_ids.core_on_udp_drain, "onUdpDrain", "(II)V"},
     };

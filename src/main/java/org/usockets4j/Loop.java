@@ -42,6 +42,7 @@ public final class Loop<T> implements AutoCloseable {
     final LoopStats stats = new LoopStats();
     final LoopTcp tcp = new LoopTcp(this);
     final LoopUdp udp = new LoopUdp(this);
+    final LoopEvents events = new LoopEvents(this, tcp);
 
     private volatile Thread owner;
     private volatile boolean closing;
@@ -56,7 +57,7 @@ public final class Loop<T> implements AutoCloseable {
         this.core = new LoopCore(this);
         // the receive areas are Java's (see LoopTcp.receiveArea): a view kept past close() never outlives them
         long loop = Natives.loopCreate(core, tcp.receiveArea(0),
-                Natives.tlsAvailable() ? tcp.receiveArea(1) : null);
+                Natives.tlsAvailable() ? tcp.receiveArea(1) : null, events.area());
         if (loop == 0) {
             throw new UsException(UsException.Kind.LOOP_CREATION, "us_create_loop failed (out of descriptors or memory?)");
         }
