@@ -343,6 +343,10 @@ void us_socket_resume(int ssl, struct us_socket_t *s);
  * binding may keep it past the callback by moving the buffer on (the core reads each buffer fresh per read).
  */
 void us_loop_use_receive_buffers(struct us_loop_t *loop, char *plain, char *tls);
+/* Non-zero while something keeps us_loop_run going (a started socket, listener, UDP socket or non-fallthrough poll, an
+ * armed non-fallthrough timer). Asked in the post callback, it says whether another iteration follows, so a binding
+ * can do there what it would do in the next pre callback. */
+int us_loop_alive(struct us_loop_t *loop);
 
 /* ---------------------------------------------------------------- TLS extensions (usockets4j, not upstream) */
 /*

@@ -103,6 +103,11 @@ long long us_loop_iteration_number(struct us_loop_t *loop) {
     return loop->data.iteration_nr;
 }
 
+/* Non-zero while us_loop_run goes on: it checks the same count after each iteration's post callback. */
+int us_loop_alive(struct us_loop_t *loop) {
+    return loop->num_polls > 0;
+}
+
 /* ------------------------------------------------------------------ context list */
 
 void us_internal_loop_link(struct us_loop_t *loop, struct us_socket_context_t *context) {
