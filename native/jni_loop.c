@@ -1,7 +1,8 @@
 /*
  * jni_loop.c: natives of the loop family (Natives.loop*) and the loop's three trampolines
  * (wakeup, pre, post), each calling one LoopCore method (which first dispatches queued events: the
- * post callback ends every iteration with an empty queue).
+ * post callback ends every iteration with an empty queue). When another iteration follows, onPost
+ * also does the pre work (LoopCore.onPost asks loopAlive) and the pre trampoline then skips its upcall.
  */
 #include <string.h>
 
@@ -24,6 +25,10 @@ static void usj_on_pre(struct us_loop_t *loop) {
     if (env == NULL) {
         return;
     }
+    if (st->pre_done) {
+        st->pre_done = 0; /* the previous iteration's onPost did it: one upcall per iteration */
+        return;
+    }
     usj_upcall_begin(st);
     (*env)->CallVoidMethod(env, st->core, usj_ids.core_on_pre);
     usj_upcall_end(st, env);
@@ -36,7 +41,8 @@ static void usj_on_post(struct us_loop_t *loop) {
         return;
     }
     usj_upcall_begin(st);
-    (*env)->CallVoidMethod(env, st->core, usj_ids.core_on_post);
+    jboolean pre_done = (*env)->CallBooleanMethod(env, st->core, usj_ids.core_on_post);
+    st->pre_done = !(*env)->ExceptionCheck(env) && pre_done;
     usj_upcall_end(st, env);
 }
 
@@ -111,6 +117,7 @@ static void usj_loop_run(JNIEnv *env, jclass cls, jlong handle) {
     JNIEnv *outer = st->env;
     st->env = env;
     st->in_run = 1;
+    st->pre_done = 0;
     us_loop_run(loop); /* its last step, the post callback, took every queued event */
     st->in_run = 0;
     st->env = outer;
@@ -121,6 +128,13 @@ static void usj_loop_wakeup(JNIEnv *env, jclass cls, jlong handle) {
     (void)env;
     (void)cls;
     us_wakeup_loop(USJ_PTR(struct us_loop_t, handle));
+}
+
+/* boolean loopAlive(long loop): whether run goes on after this iteration (asked by LoopCore.onPost). */
+static jboolean usj_loop_alive(JNIEnv *env, jclass cls, jlong handle) {
+    (void)env;
+    (void)cls;
+    return us_loop_alive(USJ_PTR(struct us_loop_t, handle)) ? JNI_TRUE : JNI_FALSE;
 }
 
 /* long loopIteration(long loop): iterations completed so far. */
@@ -137,6 +151,7 @@ static const JNINativeMethod usj_loop_methods[] = {
     {"loopRun", "(J)V", (void *)usj_loop_run},
     {"loopWakeup", "(J)V", (void *)usj_loop_wakeup},
     {"loopIteration", "(J)J", (void *)usj_loop_iteration},
+    {"loopAlive", "(J)Z", (void *)usj_loop_alive},
 };
 
 int usj_register_loop(JNIEnv *env, jclass natives) {

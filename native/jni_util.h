@@ -54,6 +54,7 @@ struct usj_loop_state {
     int event_capacity;  /* records the event area holds */
     int depth;           /* upcalls in progress (a hot event inside one goes to Java directly) */
     int in_run;          /* inside loopRun (outside it, hot events go to Java directly) */
+    int pre_done;        /* LoopCore.onPost did the next iteration's pre work: skip the pre upcall once */
 };
 
 /* The least size of a receive area Java hands loopCreate (LIBUS_RECV_BUFFER_LENGTH plus padding on both sides). */
@@ -71,7 +72,7 @@ struct usj_ids {
     jclass loop_core;
     jmethodID core_on_wakeup; /* void onWakeup() */
     jmethodID core_on_pre;    /* void onPre() */
-    jmethodID core_on_post;   /* void onPost() */
+    jmethodID core_on_post;   /* boolean onPost(): true when it also did the next iteration's pre work */
     jmethodID core_on_timer;  /* void onTimer(int slot, int generation) */
     /* sockets (jni_socket.c): each returns the socket pointer to continue with (0: the one given) */
     jmethodID core_on_pre_open;        /* int onPreOpen(int ctxSlot, int ctxGen, int fd, long ipHi, long ipLo, int ipLen) */

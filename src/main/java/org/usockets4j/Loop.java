@@ -297,6 +297,11 @@ public final class Loop<T> implements AutoCloseable {
         }
     }
 
+    /** Inside run's post callback: whether another iteration follows. */
+    boolean aliveAfterIteration() {
+        return Natives.loopAlive(address);
+    }
+
     DeferQueue deferQueue() {
         return defers;
     }

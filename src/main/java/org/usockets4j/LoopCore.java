@@ -49,11 +49,19 @@ final class LoopCore implements DeferQueue.Runner {
         }
     }
 
-    /** Upcall: before each iteration's wait for events (the pre hook, then deferred callbacks). */
+    /**
+     * Upcall: before an iteration's wait for events (the pre hook, then deferred callbacks), when the previous
+     * iteration's onPost did not do it already (the first iteration of a run).
+     */
     void onPre() {
         if (events.pending()) {
             events.flush(); // not expected: the post callback took the queue
         }
+        prepareWait();
+    }
+
+    /** The pre work: the pre hook, deferred callbacks, and the end of the busy stretch. */
+    private void prepareWait() {
         try {
             loop.firePre();
         } catch (Throwable t) {
@@ -67,8 +75,12 @@ final class LoopCore implements DeferQueue.Runner {
         stats.waiting(); // the loop waits for events next: its busy stretch ends here
     }
 
-    /** Upcall: after each iteration's event dispatch. */
-    void onPost() {
+    /**
+     * Upcall: after each iteration's event dispatch (queued events, then what resumed sockets held, then the post
+     * hook). When another iteration follows (nothing in between calls back), it also does that iteration's pre work
+     * and returns true: the native pre callback then skips its upcall, so an iteration costs one upcall.
+     */
+    boolean onPost() {
         begin();
         try {
             loop.tcp.deliverResumed();
@@ -80,6 +92,11 @@ final class LoopCore implements DeferQueue.Runner {
         } catch (Throwable t) {
             loop.report(t);
         }
+        if (!loop.aliveAfterIteration()) {
+            return false; // run returns: no pre work
+        }
+        prepareWait();
+        return true;
     }
 
     /** Upcall: the timer at (slot, generation) of this loop's timer table fired. */

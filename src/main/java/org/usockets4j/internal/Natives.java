@@ -31,6 +31,9 @@ public final class Natives {
     public static native long loopCreate(Object core, java.nio.ByteBuffer plain, java.nio.ByteBuffer tls,
                                          java.nio.ByteBuffer events);
 
+    /** Whether run goes on after this iteration (us_loop_alive): something started keeps it going. */
+    public static native boolean loopAlive(long loop);
+
     /** Frees a loop that is not running. */
     public static native void loopFree(long loop);
 
