@@ -48,6 +48,8 @@ public final class Loop<T> implements AutoCloseable {
     private volatile boolean closing;
     private volatile Consumer<? super Throwable> exceptionHandler = LOG_AND_GO_ON;
     private Consumer<? super Loop<T>> preHook;
+    /** True while LoopCore.onPost does the next iteration's pre work (loop thread). */
+    boolean preWorkInPost;
     private Consumer<? super Loop<T>> postHook;
     private T ext;
 
@@ -195,7 +197,8 @@ public final class Loop<T> implements AutoCloseable {
     /** Iterations the loop completed since it was created (loop thread). */
     public long iteration() {
         checkAccess();
-        return Natives.loopIteration(address);
+        // the next iteration's pre work runs inside the post callback, before the core counts the iteration done
+        return Natives.loopIteration(address) + (preWorkInPost ? 1 : 0);
     }
 
     /**

@@ -95,7 +95,12 @@ final class LoopCore implements DeferQueue.Runner {
         if (!loop.aliveAfterIteration()) {
             return false; // run returns: no pre work
         }
-        prepareWait();
+        loop.preWorkInPost = true;
+        try {
+            prepareWait();
+        } finally {
+            loop.preWorkInPost = false;
+        }
         return true;
     }
 
