@@ -126,19 +126,6 @@ static inline struct us_socket_t *usj_on_data(int ssl, struct us_socket_t *s, ch
 }
 
 /* The trampolines whose Java method takes (slot, generation, socket) only. */
-static inline struct us_socket_t *usj_on_simple(int ssl, struct us_socket_t *s, jmethodID method);
-
-static inline struct us_socket_t *usj_on_writable(int ssl, struct us_socket_t *s) {
-    struct usj_loop_state *st = usj_socket_state(ssl, s);
-    if (st->env != NULL && usj_events_batching(st)) {
-        struct us_socket_t *queued = usj_events_writable(st, st->env, ssl, s);
-        if (queued != NULL) {
-            return queued;
-        }
-    }
-    return usj_on_simple(ssl, s, usj_ids.core_on_writable);
-}
-
 static inline struct us_socket_t *usj_on_simple(int ssl, struct us_socket_t *s, jmethodID method) {
     struct usj_loop_state *st = usj_socket_state(ssl, s);
     JNIEnv *env = st->env;
@@ -150,6 +137,18 @@ static inline struct us_socket_t *usj_on_simple(int ssl, struct us_socket_t *s, 
     jlong r = (*env)->CallLongMethod(env, st->core, method, sx->slot, sx->generation, usj_to_handle(s));
     usj_upcall_end(st, env);
     return usj_continue_with(r, s);
+}
+
+/* on_writable: queued while the loop runs, else as the simple ones. */
+static inline struct us_socket_t *usj_on_writable(int ssl, struct us_socket_t *s) {
+    struct usj_loop_state *st = usj_socket_state(ssl, s);
+    if (st->env != NULL && usj_events_batching(st)) {
+        struct us_socket_t *queued = usj_events_writable(st, st->env, ssl, s);
+        if (queued != NULL) {
+            return queued;
+        }
+    }
+    return usj_on_simple(ssl, s, usj_ids.core_on_writable);
 }
 
 static inline struct us_socket_t *usj_on_connect_error(int ssl, struct us_socket_t *s, int code) {
