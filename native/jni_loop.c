@@ -1,10 +1,12 @@
 /*
  * jni_loop.c: natives of the loop family (Natives.loop*) and the loop's three trampolines
- * (wakeup, pre, post), each calling one LoopCore method.
+ * (wakeup, pre, post), each calling one LoopCore method (which first dispatches queued events: the
+ * post callback ends every iteration with an empty queue). When another iteration follows, onPost
+ * also does the pre work (LoopCore.onPost asks loopAlive) and the pre trampoline then skips its upcall.
  */
 #include <string.h>
 
-#include "jni_util.h"
+#include "jni_events.h"
 
 static void usj_on_wakeup(struct us_loop_t *loop) {
     struct usj_loop_state *st = usj_state(loop);
@@ -12,8 +14,9 @@ static void usj_on_wakeup(struct us_loop_t *loop) {
     if (env == NULL) {
         return;
     }
+    usj_upcall_begin(st);
     (*env)->CallVoidMethod(env, st->core, usj_ids.core_on_wakeup);
-    usj_after_upcall(env);
+    usj_upcall_end(st, env);
 }
 
 static void usj_on_pre(struct us_loop_t *loop) {
@@ -22,8 +25,13 @@ static void usj_on_pre(struct us_loop_t *loop) {
     if (env == NULL) {
         return;
     }
+    if (st->pre_done) {
+        st->pre_done = 0; /* the previous iteration's onPost did it: one upcall per iteration */
+        return;
+    }
+    usj_upcall_begin(st);
     (*env)->CallVoidMethod(env, st->core, usj_ids.core_on_pre);
-    usj_after_upcall(env);
+    usj_upcall_end(st, env);
 }
 
 static void usj_on_post(struct us_loop_t *loop) {
@@ -32,8 +40,10 @@ static void usj_on_post(struct us_loop_t *loop) {
     if (env == NULL) {
         return;
     }
-    (*env)->CallVoidMethod(env, st->core, usj_ids.core_on_post);
-    usj_after_upcall(env);
+    usj_upcall_begin(st);
+    jboolean pre_done = (*env)->CallBooleanMethod(env, st->core, usj_ids.core_on_post);
+    st->pre_done = !(*env)->ExceptionCheck(env) && pre_done;
+    usj_upcall_end(st, env);
 }
 
 /* The address of a direct buffer of at least USJ_RECV_CAPACITY bytes, else NULL. */
@@ -45,17 +55,25 @@ static char *usj_recv_area(JNIEnv *env, jobject buffer) {
 }
 
 /*
- * long loopCreate(Object core, ByteBuffer plain, ByteBuffer tls), core being a LoopCore: a new loop whose upcalls go
- * to core, receiving into plain and decrypting into tls (direct buffers of USJ_RECV_CAPACITY bytes, owned by Java:
- * they outlive the loop as long as a view of them is reachable; tls may be null without TLS); 0 on failure.
+ * long loopCreate(Object core, ByteBuffer plain, ByteBuffer tls, ByteBuffer events), core being a LoopCore: a new
+ * loop whose upcalls go to core, receiving into plain and decrypting into tls (direct buffers of R +
+ * USJ_RECV_CAPACITY bytes, R >= 0 the reserve for batched data (jni_events.h), owned by Java: they outlive the loop as
+ * long as a view of them is reachable; tls may be null without TLS), queueing hot events in events (a direct buffer;
+ * null: none queued); 0 on failure.
  */
-static jlong usj_loop_create(JNIEnv *env, jclass cls, jobject core, jobject plain, jobject tls) {
+static jlong usj_loop_create(JNIEnv *env, jclass cls, jobject core, jobject plain, jobject tls, jobject events) {
     (void)cls;
     char *plain_area = usj_recv_area(env, plain);
     char *tls_area = tls != NULL ? usj_recv_area(env, tls) : NULL;
     if (plain_area == NULL || (tls != NULL && tls_area == NULL)) {
         return 0;
     }
+    jlong recv_capacity = (*env)->GetDirectBufferCapacity(env, plain);
+    if (tls != NULL && (*env)->GetDirectBufferCapacity(env, tls) < recv_capacity) {
+        recv_capacity = (*env)->GetDirectBufferCapacity(env, tls);
+    }
+    char *event_area = events != NULL ? (char *)(*env)->GetDirectBufferAddress(env, events) : NULL;
+    jlong event_capacity = event_area != NULL ? (*env)->GetDirectBufferCapacity(env, events) : 0;
     struct us_loop_t *loop =
         us_create_loop(NULL, usj_on_wakeup, usj_on_pre, usj_on_post, (unsigned int)sizeof(struct usj_loop_state));
     if (loop == NULL) {
@@ -73,8 +91,10 @@ static jlong usj_loop_create(JNIEnv *env, jclass cls, jobject core, jobject plai
         return 0;
     }
     us_loop_use_receive_buffers(loop, plain_area, tls_area);
+    st->loop = loop;
     st->recv_base = plain_area;
     st->recv_base_tls = tls_area;
+    usj_events_setup(st, event_area, event_capacity, recv_capacity);
     return usj_to_handle(loop);
 }
 
@@ -96,7 +116,10 @@ static void usj_loop_run(JNIEnv *env, jclass cls, jlong handle) {
     struct usj_loop_state *st = usj_state(loop);
     JNIEnv *outer = st->env;
     st->env = env;
-    us_loop_run(loop);
+    st->in_run = 1;
+    st->pre_done = 0;
+    us_loop_run(loop); /* its last step, the post callback, took every queued event */
+    st->in_run = 0;
     st->env = outer;
 }
 
@@ -107,6 +130,13 @@ static void usj_loop_wakeup(JNIEnv *env, jclass cls, jlong handle) {
     us_wakeup_loop(USJ_PTR(struct us_loop_t, handle));
 }
 
+/* boolean loopAlive(long loop): whether run goes on after this iteration (asked by LoopCore.onPost). */
+static jboolean usj_loop_alive(JNIEnv *env, jclass cls, jlong handle) {
+    (void)env;
+    (void)cls;
+    return us_loop_alive(USJ_PTR(struct us_loop_t, handle)) ? JNI_TRUE : JNI_FALSE;
+}
+
 /* long loopIteration(long loop): iterations completed so far. */
 static jlong usj_loop_iteration(JNIEnv *env, jclass cls, jlong handle) {
     (void)env;
@@ -115,11 +145,13 @@ static jlong usj_loop_iteration(JNIEnv *env, jclass cls, jlong handle) {
 }
 
 static const JNINativeMethod usj_loop_methods[] = {
-    {"loopCreate", "(Ljava/lang/Object;Ljava/nio/ByteBuffer;Ljava/nio/ByteBuffer;)J", (void *)usj_loop_create},
+    {"loopCreate", "(Ljava/lang/Object;Ljava/nio/ByteBuffer;Ljava/nio/ByteBuffer;Ljava/nio/ByteBuffer;)J",
+     (void *)usj_loop_create},
     {"loopFree", "(J)V", (void *)usj_loop_free},
     {"loopRun", "(J)V", (void *)usj_loop_run},
     {"loopWakeup", "(J)V", (void *)usj_loop_wakeup},
     {"loopIteration", "(J)J", (void *)usj_loop_iteration},
+    {"loopAlive", "(J)Z", (void *)usj_loop_alive},
 };
 
 int usj_register_loop(JNIEnv *env, jclass natives) {

@@ -83,7 +83,7 @@ USJ_EXPORT jint JNI_OnLoad(JavaVM *vm, void *reserved) {
     } methods[] = {
         {&usj_ids.core_on_wakeup, "onWakeup", "()V"},
         {&usj_ids.core_on_pre, "onPre", "()V"},
-        {&usj_ids.core_on_post, "onPost", "()V"},
+        {&usj_ids.core_on_post, "onPost", "()Z"},
         {&usj_ids.core_on_timer, "onTimer", "(II)V"},
         {&usj_ids.core_on_pre_open, "onPreOpen", "(IIIJJI)I"},
         {&usj_ids.core_on_open, "onOpen", "(IIIIJIJJI)J"},
@@ -95,6 +95,7 @@ USJ_EXPORT jint JNI_OnLoad(JavaVM *vm, void *reserved) {
         {&usj_ids.core_on_connect_error, "onConnectError", "(IIJI)J"},
         {&usj_ids.core_on_close, "onClose", "(IIJIJ)J"},
         {&usj_ids.core_on_recv_buffer, "onRecvBuffer", "(ILjava/nio/ByteBuffer;)V"},
+        {&usj_ids.core_on_flush, "onFlush", "(IIJ)J"},
         {&usj_ids.core_on_udp_data, "onUdpData", "(III)V"},
         {&usj_ids.core_on_udp_drain, "onUdpDrain", "(II)V"},
     };

@@ -3,12 +3,13 @@
  * trampolines, one per callback kind and per context kind (plain, TLS), each calling one LoopCore
  * method with primitives only. A socket's ext is a struct usj_slot_ext (its Java Socket in the loop's
  * socket table); a context's ext likewise. Every trampoline returns the socket pointer Java says the
- * socket continues with (changed by an adoption inside the callback).
+ * socket continues with (changed by an adoption inside the callback, or inside the dispatch of queued
+ * events that precedes it). on_data and on_writable are queued while the loop runs (jni_events.c).
  */
 #include <errno.h>
 #include <string.h>
 
-#include "jni_socket.h"
+#include "jni_events.h"
 
 /* Index of the ad-hoc receive buffer: data outside both known receive areas (not expected). */
 #define USJ_RECV_ADHOC 2
@@ -40,7 +41,7 @@ static inline struct us_socket_t *usj_continue_with(jlong r, struct us_socket_t 
  */
 static jint usj_recv_buffer(JNIEnv *env, struct usj_loop_state *st, int ssl, char *data, int length, char **base) {
     char *known = ssl ? st->recv_base_tls : st->recv_base;
-    if (known != NULL && data >= known && data + length <= known + USJ_RECV_CAPACITY) {
+    if (known != NULL && data >= known && data + length <= known + st->recv_reserve + USJ_RECV_CAPACITY) {
         *base = known;
         return ssl;
     }
@@ -49,8 +50,9 @@ static jint usj_recv_buffer(JNIEnv *env, struct usj_loop_state *st, int ssl, cha
         usj_after_upcall(env);
         return -1;
     }
+    usj_upcall_begin(st);
     (*env)->CallVoidMethod(env, st->core, usj_ids.core_on_recv_buffer, USJ_RECV_ADHOC, local);
-    usj_after_upcall(env);
+    usj_upcall_end(st, env);
     (*env)->DeleteLocalRef(env, local);
     *base = data;
     return USJ_RECV_ADHOC;
@@ -66,13 +68,12 @@ static inline LIBUS_SOCKET_DESCRIPTOR usj_on_pre_open(int ssl, struct us_socket_
         return fd;
     }
     struct usj_slot_ext *cx = (struct usj_slot_ext *)us_socket_context_ext(ssl, context);
+    usj_upcall_begin(st);
     jint r = (*env)->CallIntMethod(env, st->core, usj_ids.core_on_pre_open, cx->slot, cx->generation, (jint)fd,
                                    usj_pack_ip(ip, 0, ip_length), usj_pack_ip(ip, 8, ip_length), (jint)ip_length);
-    if ((*env)->ExceptionCheck(env)) {
-        usj_after_upcall(env);
-        return fd;
-    }
-    return (LIBUS_SOCKET_DESCRIPTOR)r;
+    jboolean failed = (*env)->ExceptionCheck(env);
+    usj_upcall_end(st, env);
+    return failed ? fd : (LIBUS_SOCKET_DESCRIPTOR)r;
 }
 
 static inline struct us_socket_t *usj_on_open(int ssl, struct us_socket_t *s, int is_client, char *ip,
@@ -90,10 +91,11 @@ static inline struct us_socket_t *usj_on_open(int ssl, struct us_socket_t *s, in
         sx->slot = -1;
         sx->generation = 0;
     }
+    usj_upcall_begin(st);
     jlong r = (*env)->CallLongMethod(env, st->core, usj_ids.core_on_open, cx->slot, cx->generation, sx->slot,
                                      sx->generation, usj_to_handle(s), (jint)is_client, usj_pack_ip(ip, 0, ip_length),
                                      usj_pack_ip(ip, 8, ip_length), (jint)ip_length);
-    usj_after_upcall(env);
+    usj_upcall_end(st, env);
     return usj_continue_with(r, s);
 }
 
@@ -103,6 +105,12 @@ static inline struct us_socket_t *usj_on_data(int ssl, struct us_socket_t *s, ch
     if (env == NULL) {
         return s;
     }
+    if (usj_events_batching(st)) {
+        struct us_socket_t *queued = usj_events_data(st, env, ssl, s, data, length);
+        if (queued != NULL) {
+            return queued;
+        }
+    }
     char *base = NULL;
     jint buffer = usj_recv_buffer(env, st, ssl, data, length, &base);
     if (buffer < 0) {
@@ -110,9 +118,10 @@ static inline struct us_socket_t *usj_on_data(int ssl, struct us_socket_t *s, ch
         return us_socket_close(ssl, s, ENOMEM, NULL);
     }
     struct usj_slot_ext *sx = usj_socket_slot(ssl, s);
+    usj_upcall_begin(st);
     jlong r = (*env)->CallLongMethod(env, st->core, usj_ids.core_on_data, sx->slot, sx->generation,
                                      usj_to_handle(s), buffer, (jint)(data - base), (jint)length);
-    usj_after_upcall(env);
+    usj_upcall_end(st, env);
     return usj_continue_with(r, s);
 }
 
@@ -124,9 +133,22 @@ static inline struct us_socket_t *usj_on_simple(int ssl, struct us_socket_t *s, 
         return s;
     }
     struct usj_slot_ext *sx = usj_socket_slot(ssl, s);
+    usj_upcall_begin(st);
     jlong r = (*env)->CallLongMethod(env, st->core, method, sx->slot, sx->generation, usj_to_handle(s));
-    usj_after_upcall(env);
+    usj_upcall_end(st, env);
     return usj_continue_with(r, s);
+}
+
+/* on_writable: queued while the loop runs, else as the simple ones. */
+static inline struct us_socket_t *usj_on_writable(int ssl, struct us_socket_t *s) {
+    struct usj_loop_state *st = usj_socket_state(ssl, s);
+    if (st->env != NULL && usj_events_batching(st)) {
+        struct us_socket_t *queued = usj_events_writable(st, st->env, ssl, s);
+        if (queued != NULL) {
+            return queued;
+        }
+    }
+    return usj_on_simple(ssl, s, usj_ids.core_on_writable);
 }
 
 static inline struct us_socket_t *usj_on_connect_error(int ssl, struct us_socket_t *s, int code) {
@@ -136,9 +158,10 @@ static inline struct us_socket_t *usj_on_connect_error(int ssl, struct us_socket
         return s;
     }
     struct usj_slot_ext *sx = usj_socket_slot(ssl, s);
+    usj_upcall_begin(st);
     jlong r = (*env)->CallLongMethod(env, st->core, usj_ids.core_on_connect_error, sx->slot, sx->generation,
                                      usj_to_handle(s), (jint)code);
-    usj_after_upcall(env);
+    usj_upcall_end(st, env);
     return usj_continue_with(r, s);
 }
 
@@ -150,9 +173,10 @@ static inline struct us_socket_t *usj_on_close(int ssl, struct us_socket_t *s, i
     }
     struct usj_slot_ext *sx = usj_socket_slot(ssl, s);
     /* only the TLS layer gives a reason (a C string valid during the call) */
+    usj_upcall_begin(st);
     jlong r = (*env)->CallLongMethod(env, st->core, usj_ids.core_on_close, sx->slot, sx->generation,
                                      usj_to_handle(s), (jint)code, ssl ? usj_to_handle(reason) : (jlong)0);
-    usj_after_upcall(env);
+    usj_upcall_end(st, env);
     return usj_continue_with(r, s);
 }
 
@@ -169,7 +193,7 @@ static inline struct us_socket_t *usj_on_close(int ssl, struct us_socket_t *s, i
         return usj_on_data(SSL, s, data, length);                                                             \
     }                                                                                                         \
     static struct us_socket_t *usj_writable_##SSL(struct us_socket_t *s) {                                    \
-        return usj_on_simple(SSL, s, usj_ids.core_on_writable);                                               \
+        return usj_on_writable(SSL, s);                                                                       \
     }                                                                                                         \
     static struct us_socket_t *usj_end_##SSL(struct us_socket_t *s) {                                         \
         return usj_on_simple(SSL, s, usj_ids.core_on_end);                                                    \

@@ -11,8 +11,9 @@ static void usj_on_timer(struct us_timer_t *t) {
         return;
     }
     struct usj_slot_ext *ext = (struct usj_slot_ext *)us_timer_ext(t);
+    usj_upcall_begin(st);
     (*env)->CallVoidMethod(env, st->core, usj_ids.core_on_timer, ext->slot, ext->generation);
-    usj_after_upcall(env);
+    usj_upcall_end(st, env);
 }
 
 /* long timerCreate(long loop, boolean fallthrough, int slot, int generation): 0 when it cannot be created. */

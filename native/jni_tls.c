@@ -73,8 +73,9 @@ static void usj_on_server_name(struct us_socket_context_t *context, const char *
         usj_after_upcall(env);
         return;
     }
+    usj_upcall_begin(st);
     (*env)->CallVoidMethod(env, st->core, usj_core_on_server_name, cx->slot, cx->generation, name);
-    usj_after_upcall(env);
+    usj_upcall_end(st, env);
     (*env)->DeleteLocalRef(env, name);
 }
 

@@ -128,8 +128,9 @@ static void usj_on_udp_data(struct us_udp_socket_t *s, struct us_udp_packet_buff
     if (env == NULL) {
         return;
     }
+    usj_upcall_begin(st);
     (*env)->CallVoidMethod(env, st->core, usj_ids.core_on_udp_data, user->slot, user->generation, (jint)num);
-    usj_after_upcall(env);
+    usj_upcall_end(st, env);
 }
 
 static void usj_on_udp_drain(struct us_udp_socket_t *s) {
@@ -139,8 +140,9 @@ static void usj_on_udp_drain(struct us_udp_socket_t *s) {
     if (env == NULL) {
         return;
     }
+    usj_upcall_begin(st);
     (*env)->CallVoidMethod(env, st->core, usj_ids.core_on_udp_drain, user->slot, user->generation);
-    usj_after_upcall(env);
+    usj_upcall_end(st, env);
 }
 
 /* ------------------------------------------------------------------ buffers */

@@ -12,8 +12,16 @@
  *   attach or look anything up.
  * - A timer's (later a socket's, context's) ext is a struct usj_slot_ext: the slot and generation of
  *   the Java wrapper in a table owned by the loop's LoopCore. No global reference per object.
- * - One trampoline per callback kind calls one LoopCore method with primitives only, then
- *   usj_after_upcall() as a backstop for a Java exception that escaped the dispatcher.
+ * - One trampoline per callback kind calls one LoopCore method with primitives only, bracketed by
+ *   usj_upcall_begin() / usj_upcall_end() (the nesting count that event batching needs, and
+ *   usj_after_upcall() as a backstop for a Java exception that escaped the dispatcher). Never call
+ *   Java from a callback without them.
+ * - Hot events (on_data, on_writable of TCP and TLS sockets) are batched (jni_events.c): while the
+ *   loop runs and no upcall is in progress, the trampoline appends a record (kind, slot, generation,
+ *   area, offset, length) to the loop's event area and returns at once; plain data stays in the
+ *   receive area, which the shim moves on past it. Every LoopCore upcall first dispatches the queued
+ *   records in order (Java zeroes the count in the area when it takes them), so Java sees callbacks in
+ *   the order the core made them. Inside an upcall (or outside run) hot events go to Java directly.
  * - Classes and method IDs are cached once in usj_ids by JNI_OnLoad; never FindClass/GetMethodID
  *   on a hot path.
  */
@@ -37,11 +45,19 @@ struct usj_loop_state {
     JavaVM *vm;          /* the VM that created the loop */
     JNIEnv *env;         /* env of the thread inside a native that may call back (run, close...), else NULL */
     jobject core;        /* global ref: the loop's org.usockets4j.LoopCore, target of every upcall */
+    struct us_loop_t *loop;
     char *recv_base;     /* the loop's receive area: Java's direct buffer 0 (LoopTcp), GC-owned */
     char *recv_base_tls; /* the TLS layer's decrypted-data area: Java's direct buffer 1, or NULL (no TLS) */
+    int recv_reserve;    /* R: each receive area is R + LIBUS_RECV_BUFFER_SIZE bytes; a read position stays <= R */
+    int recv_pos[2];     /* where the core's next read (0) / decryption (1) buffer starts in its area */
+    int32_t *events;     /* Java's event area (jni_events.h): events[0] counts the queued records; NULL: no batching */
+    int event_capacity;  /* records the event area holds */
+    int depth;           /* upcalls in progress (a hot event inside one goes to Java directly) */
+    int in_run;          /* inside loopRun (outside it, hot events go to Java directly) */
+    int pre_done;        /* LoopCore.onPost did the next iteration's pre work: skip the pre upcall once */
 };
 
-/* Size of each receive area Java hands loopCreate (LIBUS_RECV_BUFFER_LENGTH plus padding on both sides). */
+/* The least size of a receive area Java hands loopCreate (LIBUS_RECV_BUFFER_LENGTH plus padding on both sides). */
 #define USJ_RECV_CAPACITY LIBUS_RECV_BUFFER_SIZE
 
 /* The ext area of a timer, socket or context: where its Java wrapper sits in the loop's slot table. */
@@ -56,7 +72,7 @@ struct usj_ids {
     jclass loop_core;
     jmethodID core_on_wakeup; /* void onWakeup() */
     jmethodID core_on_pre;    /* void onPre() */
-    jmethodID core_on_post;   /* void onPost() */
+    jmethodID core_on_post;   /* boolean onPost(): true when it also did the next iteration's pre work */
     jmethodID core_on_timer;  /* void onTimer(int slot, int generation) */
     /* sockets (jni_socket.c): each returns the socket pointer to continue with (0: the one given) */
     jmethodID core_on_pre_open;        /* int onPreOpen(int ctxSlot, int ctxGen, int fd, long ipHi, long ipLo, int ipLen) */
@@ -69,6 +85,7 @@ struct usj_ids {
     jmethodID core_on_connect_error;   /* long onConnectError(int slot, int gen, long s, int code) */
     jmethodID core_on_close;           /* long onClose(int slot, int gen, long s, int code, long reason) */
     jmethodID core_on_recv_buffer;     /* void onRecvBuffer(int index, ByteBuffer buffer) */
+    jmethodID core_on_flush;           /* long onFlush(int slot, int gen, long s): dispatches the queued records */
     jmethodID core_on_udp_data;  /* void onUdpData(int slot, int generation, int count) */
     jmethodID core_on_udp_drain; /* void onUdpDrain(int slot, int generation) */
 };
@@ -99,6 +116,22 @@ static inline struct usj_loop_state *usj_state(struct us_loop_t *loop) {
 static inline void usj_after_upcall(JNIEnv *env) {
     if ((*env)->ExceptionCheck(env)) {
         (*env)->ExceptionClear(env);
+    }
+}
+
+/* jni_events.c: after the outermost upcall returned, rewinds the receive areas if Java took every queued record. */
+void usj_events_settle(struct usj_loop_state *st);
+
+/* Before every upcall. */
+static inline void usj_upcall_begin(struct usj_loop_state *st) {
+    st->depth++;
+}
+
+/* After every upcall (instead of usj_after_upcall). */
+static inline void usj_upcall_end(struct usj_loop_state *st, JNIEnv *env) {
+    usj_after_upcall(env);
+    if (--st->depth == 0 && (st->recv_pos[0] | st->recv_pos[1]) != 0) {
+        usj_events_settle(st);
     }
 }
 

@@ -339,8 +339,17 @@ void us_udp_buffer_set_packet_payload(struct us_udp_packet_buffer_t *send_buf, i
 void us_socket_pause(int ssl, struct us_socket_t *s);
 /* Reads a paused socket again. */
 void us_socket_resume(int ssl, struct us_socket_t *s);
-/* Before the loop runs: it reads into plain, TLS decrypts into tls (LIBUS_RECV_BUFFER_SIZE each; NULL: own). */
+/*
+ * The loop reads into plain, TLS decrypts into tls (LIBUS_RECV_BUFFER_SIZE each, the caller's; NULL: keeps that one).
+ * Also callable while the loop runs, inside on_data too: the next read (plain) or decryption (TLS), also a later one
+ * for the same on_data event, lands in the new buffer, and data already handed to on_data stays where it is, so a
+ * binding may keep it past the callback by moving the buffer on (the core reads each buffer fresh per read).
+ */
 void us_loop_use_receive_buffers(struct us_loop_t *loop, char *plain, char *tls);
+/* Non-zero while something keeps us_loop_run going (a started socket, listener, UDP socket or non-fallthrough poll, an
+ * armed non-fallthrough timer). Asked in the post callback, it says whether another iteration follows, so a binding
+ * can do there what it would do in the next pre callback. */
+int us_loop_alive(struct us_loop_t *loop);
 
 /* ---------------------------------------------------------------- TLS extensions (usockets4j, not upstream) */
 /*

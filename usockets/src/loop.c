@@ -72,7 +72,8 @@ void us_loop_free(struct us_loop_t *loop) {
     free(loop);
 }
 
-/* Replaces the receive buffers with the caller's (NULL: keeps that one); the core's own plain one is freed now. */
+/* Replaces the receive buffers with the caller's (NULL: keeps that one); the core's own plain one is freed now.
+ * Callable between reads (on_readable and the TLS layer read the buffer pointers fresh for every read). */
 void us_loop_use_receive_buffers(struct us_loop_t *loop, char *plain, char *tls) {
     if (plain) {
         free(loop->data.own_recv_buf);
@@ -100,6 +101,11 @@ void us_loop_integrate(struct us_loop_t *loop) {
 /* Iterations completed since the loop was created. */
 long long us_loop_iteration_number(struct us_loop_t *loop) {
     return loop->data.iteration_nr;
+}
+
+/* Non-zero while us_loop_run goes on: it checks the same count after each iteration's post callback. */
+int us_loop_alive(struct us_loop_t *loop) {
+    return loop->num_polls > 0;
 }
 
 /* ------------------------------------------------------------------ context list */

@@ -493,23 +493,32 @@ static struct us_socket_t *ssl_deliver(struct us_internal_ssl_socket_t *s, char 
     return ctx->on_data(&s->s, data, length);
 }
 
+/* Where decrypted data goes now (past the padding): the caller's area (us_loop_use_receive_buffers, which may move
+ * it between deliveries), or the TLS layer's own; NULL when ours cannot be allocated. */
+static char *ssl_recv_area(struct us_loop_t *loop, struct us_internal_ssl_loop_data_t *ld) {
+    char *area = loop->data.tls_recv_buf;
+    if (!area) {
+        if (!ld->recv_buf) {
+            ld->recv_buf = malloc(LIBUS_RECV_BUFFER_LENGTH + 2 * LIBUS_RECV_BUFFER_PADDING);
+            if (!ld->recv_buf) {
+                return NULL;
+            }
+        }
+        area = ld->recv_buf;
+    }
+    return area + LIBUS_RECV_BUFFER_PADDING;
+}
+
 static struct us_socket_t *ssl_on_data(struct us_socket_t *plain, char *data, int length) {
     struct us_internal_ssl_socket_t *s = (struct us_internal_ssl_socket_t *)plain;
     struct us_internal_ssl_loop_data_t *ld = ssl_socket_loop_data(s);
     if (!s->ssl) {
         return plain;
     }
-    char *area = plain->context->loop->data.tls_recv_buf; /* the caller's (us_loop_use_receive_buffers), or ours */
-    if (!area) {
-        if (!ld->recv_buf) {
-            ld->recv_buf = malloc(LIBUS_RECV_BUFFER_LENGTH + 2 * LIBUS_RECV_BUFFER_PADDING);
-            if (!ld->recv_buf) {
-                return us_internal_socket_close(plain, US_SSL_CLOSE_CODE, "out of memory");
-            }
-        }
-        area = ld->recv_buf;
+    char *buf = ssl_recv_area(plain->context->loop, ld);
+    if (!buf) {
+        return us_internal_socket_close(plain, US_SSL_CLOSE_CODE, "out of memory");
     }
-    char *buf = area + LIBUS_RECV_BUFFER_PADDING;
     int used = 0;
     int was_in_init = SSL_in_init(s->ssl);
     int peer_closed = 0;
@@ -530,6 +539,8 @@ static struct us_socket_t *ssl_on_data(struct us_socket_t *plain, char *data, in
                 if (us_socket_is_closed(0, plain)) {
                     goto done;
                 }
+                /* on_data may have moved the area (us_loop_use_receive_buffers): what it was given stays */
+                buf = ssl_recv_area(plain->context->loop, ld);
             }
             /*
              * All ciphertext taken and nothing buffered (no record bytes, no decrypted rest): another SSL_read would

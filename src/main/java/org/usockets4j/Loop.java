@@ -42,11 +42,14 @@ public final class Loop<T> implements AutoCloseable {
     final LoopStats stats = new LoopStats();
     final LoopTcp tcp = new LoopTcp(this);
     final LoopUdp udp = new LoopUdp(this);
+    final LoopEvents events = new LoopEvents(this, tcp);
 
     private volatile Thread owner;
     private volatile boolean closing;
     private volatile Consumer<? super Throwable> exceptionHandler = LOG_AND_GO_ON;
     private Consumer<? super Loop<T>> preHook;
+    /** True while LoopCore.onPost does the next iteration's pre work (loop thread). */
+    boolean preWorkInPost;
     private Consumer<? super Loop<T>> postHook;
     private T ext;
 
@@ -56,7 +59,7 @@ public final class Loop<T> implements AutoCloseable {
         this.core = new LoopCore(this);
         // the receive areas are Java's (see LoopTcp.receiveArea): a view kept past close() never outlives them
         long loop = Natives.loopCreate(core, tcp.receiveArea(0),
-                Natives.tlsAvailable() ? tcp.receiveArea(1) : null);
+                Natives.tlsAvailable() ? tcp.receiveArea(1) : null, events.area());
         if (loop == 0) {
             throw new UsException(UsException.Kind.LOOP_CREATION, "us_create_loop failed (out of descriptors or memory?)");
         }
@@ -194,7 +197,8 @@ public final class Loop<T> implements AutoCloseable {
     /** Iterations the loop completed since it was created (loop thread). */
     public long iteration() {
         checkAccess();
-        return Natives.loopIteration(address);
+        // the next iteration's pre work runs inside the post callback, before the core counts the iteration done
+        return Natives.loopIteration(address) + (preWorkInPost ? 1 : 0);
     }
 
     /**
@@ -294,6 +298,11 @@ public final class Loop<T> implements AutoCloseable {
                     "called from " + Thread.currentThread().getName() + "; this loop's thread is "
                             + describe(owner) + " (use handle().defer to get there)");
         }
+    }
+
+    /** Inside run's post callback: whether another iteration follows. */
+    boolean aliveAfterIteration() {
+        return Natives.loopAlive(address);
     }
 
     DeferQueue deferQueue() {

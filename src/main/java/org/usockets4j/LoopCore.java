@@ -8,20 +8,40 @@ import org.usockets4j.internal.DeferQueue;
  * hands it to the loop's exception handler, so no Java exception travels back into C.
  * Socket, context and UDP families add their on* methods here (and their IDs in jni_onload.c).
  * Every upcall but onPre first tells the loop's stats that the loop is busy (the first after a wait starts an
- * iteration's busy stretch); onPre ends it, just before the loop waits.
+ * iteration's busy stretch); onPre ends it, just before the loop waits. Every upcall first dispatches the queued hot
+ * socket events ({@link LoopEvents}), so its own event comes after them as the core made it; onPost, the last upcall
+ * of each iteration, also hands resumed sockets what they held.
  */
 final class LoopCore implements DeferQueue.Runner {
     private final Loop<?> loop;
     private final LoopStats stats;
+    private final LoopEvents events;
 
     LoopCore(Loop<?> loop) {
         this.loop = loop;
         this.stats = loop.stats;
+        this.events = loop.events;
+    }
+
+    /** Every upcall's first step: the loop is busy, and what was queued before this upcall goes first. */
+    private void begin() {
+        stats.wake();
+        if (events.pending()) {
+            events.flush();
+        }
+    }
+
+    /** Upcall: the event area (or a receive area) is full: dispatches the queue; the socket at (slot, generation)
+     *  goes on with the returned handle (s when it was closed meanwhile). */
+    long onFlush(int slot, int generation, long s) {
+        begin();
+        Socket<?> socket = loop.tcp.sockets.get(slot, generation);
+        return socket != null ? socket.handle : s;
     }
 
     /** Upcall: the loop was woken (deferred callbacks wait). */
     void onWakeup() {
-        stats.wake();
+        begin();
         try {
             loop.drainDeferred();
         } catch (Throwable t) {
@@ -29,8 +49,19 @@ final class LoopCore implements DeferQueue.Runner {
         }
     }
 
-    /** Upcall: before each iteration's wait for events (the pre hook, then deferred callbacks). */
+    /**
+     * Upcall: before an iteration's wait for events (the pre hook, then deferred callbacks), when the previous
+     * iteration's onPost did not do it already (the first iteration of a run).
+     */
     void onPre() {
+        if (events.pending()) {
+            events.flush(); // not expected: the post callback took the queue
+        }
+        prepareWait();
+    }
+
+    /** The pre work: the pre hook, deferred callbacks, and the end of the busy stretch. */
+    private void prepareWait() {
         try {
             loop.firePre();
         } catch (Throwable t) {
@@ -44,19 +75,38 @@ final class LoopCore implements DeferQueue.Runner {
         stats.waiting(); // the loop waits for events next: its busy stretch ends here
     }
 
-    /** Upcall: after each iteration's event dispatch. */
-    void onPost() {
-        stats.wake();
+    /**
+     * Upcall: after each iteration's event dispatch (queued events, then what resumed sockets held, then the post
+     * hook). When another iteration follows (nothing in between calls back), it also does that iteration's pre work
+     * and returns true: the native pre callback then skips its upcall, so an iteration costs one upcall.
+     */
+    boolean onPost() {
+        begin();
+        try {
+            loop.tcp.deliverResumed();
+        } catch (Throwable t) {
+            loop.report(t);
+        }
         try {
             loop.firePost();
         } catch (Throwable t) {
             loop.report(t);
         }
+        if (!loop.aliveAfterIteration()) {
+            return false; // run returns: no pre work
+        }
+        loop.preWorkInPost = true;
+        try {
+            prepareWait();
+        } finally {
+            loop.preWorkInPost = false;
+        }
+        return true;
     }
 
     /** Upcall: the timer at (slot, generation) of this loop's timer table fired. */
     void onTimer(int slot, int generation) {
-        stats.wake();
+        begin();
         try {
             Timer<?> timer = loop.timers.get(slot, generation);
             if (timer != null) {
@@ -69,7 +119,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: a batch of count datagrams is in the loop's receive buffer for the UDP socket at (slot, generation). */
     void onUdpData(int slot, int generation, int count) {
-        stats.wake();
+        begin();
         try {
             loop.udp.onData(slot, generation, count);
         } catch (Throwable t) {
@@ -79,7 +129,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: the UDP socket at (slot, generation) can take the rest of a partial send. */
     void onUdpDrain(int slot, int generation) {
-        stats.wake();
+        begin();
         try {
             loop.udp.onDrain(slot, generation);
         } catch (Throwable t) {
@@ -89,7 +139,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: an accepted descriptor of the context at (slot, generation), before it becomes a socket. */
     int onPreOpen(int contextSlot, int contextGeneration, int fd, long ipHi, long ipLo, int ipLength) {
-        stats.wake();
+        begin();
         try {
             return loop.tcp.onPreOpen(contextSlot, contextGeneration, fd, ipHi, ipLo, ipLength);
         } catch (Throwable t) {
@@ -101,7 +151,7 @@ final class LoopCore implements DeferQueue.Runner {
     /** Upcall: socket s opened (accepted: slot -1, the context's slot given; connected: its own slot). */
     long onOpen(int contextSlot, int contextGeneration, int slot, int generation, long s, int isClient, long ipHi,
                 long ipLo, int ipLength) {
-        stats.wake();
+        begin();
         try {
             return loop.tcp.onOpen(contextSlot, contextGeneration, slot, generation, s, isClient, ipHi, ipLo, ipLength);
         } catch (Throwable t) {
@@ -112,7 +162,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: length bytes at offset of receive area buffer arrived for the socket at (slot, generation). */
     long onData(int slot, int generation, long s, int buffer, int offset, int length) {
-        stats.wake();
+        begin();
         try {
             return loop.tcp.onData(slot, generation, s, buffer, offset, length);
         } catch (Throwable t) {
@@ -123,7 +173,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: the socket can take more. */
     long onWritable(int slot, int generation, long s) {
-        stats.wake();
+        begin();
         try {
             return loop.tcp.onWritable(slot, generation, s);
         } catch (Throwable t) {
@@ -134,7 +184,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: the peer half-closed the socket. */
     long onEnd(int slot, int generation, long s) {
-        stats.wake();
+        begin();
         try {
             return loop.tcp.onEnd(slot, generation, s);
         } catch (Throwable t) {
@@ -145,7 +195,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: the socket's timeout expired. */
     long onTimeout(int slot, int generation, long s) {
-        stats.wake();
+        begin();
         try {
             return loop.tcp.onTimeout(slot, generation, s, false);
         } catch (Throwable t) {
@@ -156,7 +206,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: the socket's long timeout expired. */
     long onLongTimeout(int slot, int generation, long s) {
-        stats.wake();
+        begin();
         try {
             return loop.tcp.onTimeout(slot, generation, s, true);
         } catch (Throwable t) {
@@ -167,7 +217,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: the socket's connect failed with code. */
     long onConnectError(int slot, int generation, long s, int code) {
-        stats.wake();
+        begin();
         try {
             return loop.tcp.onConnectError(slot, generation, s, code);
         } catch (Throwable t) {
@@ -178,7 +228,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: the socket closed with code (reason: a TLS failure's C string, or 0). */
     long onClose(int slot, int generation, long s, int code, long reason) {
-        stats.wake();
+        begin();
         try {
             return loop.tcp.onClose(slot, generation, s, code, reason);
         } catch (Throwable t) {
@@ -189,7 +239,7 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Upcall: a TLS client asked the context at (slot, generation) for a server name no pattern matches. */
     void onServerName(int contextSlot, int contextGeneration, String hostname) {
-        stats.wake();
+        begin();
         try {
             SocketContext<?> context = loop.tcp.contexts.get(contextSlot, contextGeneration);
             if (context != null) {

@@ -8,13 +8,26 @@ import org.usockets4j.internal.SlotTable;
 /**
  * The TCP side of one loop (loop thread only): its context and socket tables (the slots the C ext areas hold),
  * the receive-area views handed to onData, the direct scratch buffer heap writes are copied through, and the
- * dispatch of every socket upcall to the user's callbacks. Nothing here allocates per data event.
+ * dispatch of every socket upcall and queued socket event ({@link LoopEvents}) to the user's callbacks. Nothing
+ * here allocates per data event: each read position in a receive area has one cached view.
+ *
+ * <p>Read pausing with queued events: a data event dispatched while its socket's reads are paused (a handler paused
+ * it after the core had read more) is held aside by the socket (copied) and handed to onData after resumeReads(),
+ * before anything newer; an onEnd likewise (TLS: held; plain: the core reports the FIN again once reading resumes).
  */
 final class LoopTcp {
-    /** LIBUS_RECV_BUFFER_PADDING: onData's bytes start this far into a receive area. */
+    /** LIBUS_RECV_BUFFER_PADDING: onData's bytes start this far past a read position. */
     static final int RECV_PADDING = 32;
-    /** LIBUS_RECV_BUFFER_LENGTH + 2 * LIBUS_RECV_BUFFER_PADDING: the size of a receive area. */
-    static final int RECV_CAPACITY = 524288 + 2 * RECV_PADDING;
+    /** LIBUS_RECV_BUFFER_LENGTH: the most one read delivers. */
+    static final int RECV_LENGTH = 524288;
+    /** LIBUS_RECV_BUFFER_SIZE: what the core needs past a read position. */
+    static final int RECV_SIZE = RECV_LENGTH + 2 * RECV_PADDING;
+    /** R: read positions of queued data lie in [0, R]; past it the shim hands the batch over at once. */
+    static final int RECV_RESERVE = 256 * 1024;
+    /** The size of a receive area. */
+    static final int RECV_CAPACITY = RECV_RESERVE + RECV_SIZE;
+    /** Read positions are multiples of this (jni_events.h USJ_RECV_GRID). */
+    static final int GRID = 64;
     private static final int SCRATCH_SIZE = 64 * 1024;
     private static final int RECV_AREAS = 3; // 0 plain, 1 TLS, 2 ad hoc (data outside both, not expected)
 
@@ -22,8 +35,11 @@ final class LoopTcp {
     final SlotTable<SocketContext<?>> contexts = new SlotTable<>();
     final SlotTable<Socket<?>> sockets = new SlotTable<>();
     private final ByteBuffer[] areas = new ByteBuffer[RECV_AREAS];
-    private final ByteBuffer[] views = new ByteBuffer[RECV_AREAS];
+    /** Per area, the view of each read position (made when first used). */
+    private final ByteBuffer[][] views = new ByteBuffer[RECV_AREAS][];
     private ByteBuffer scratch;
+    /** Sockets resumed with held data (or a held end), delivered by {@link #deliverResumed()}; rarely non-null. */
+    private java.util.ArrayList<Socket<?>> resumed;
 
     LoopTcp(Loop<?> loop) {
         this.loop = loop;
@@ -108,7 +124,7 @@ final class LoopTcp {
     ByteBuffer receiveArea(int index) {
         ByteBuffer area = ByteBuffer.allocateDirect(RECV_CAPACITY);
         areas[index] = area;
-        views[index] = area.slice(RECV_PADDING, RECV_CAPACITY - 2 * RECV_PADDING);
+        views[index] = new ByteBuffer[RECV_RESERVE / GRID + 1];
         return area;
     }
 
@@ -119,7 +135,6 @@ final class LoopTcp {
         ByteBuffer copy = ByteBuffer.allocateDirect(area.remaining());
         copy.put(area.duplicate()).clear();
         areas[index] = copy;
-        views[index] = copy;
     }
 
     int onPreOpen(int contextSlot, int contextGeneration, int fd, long ipHi, long ipLo, int ipLength) {
@@ -169,13 +184,32 @@ final class LoopTcp {
         if (socket == null) {
             return s;
         }
+        dataEvent(socket, buffer, offset, length);
+        return socket.handle;
+    }
+
+    /** A queued data event (LoopEvents). */
+    void dataEvent(int slot, int generation, int buffer, int offset, int length) {
+        Socket<?> socket = sockets.get(slot, generation);
+        if (socket != null) {
+            dataEvent(socket, buffer, offset, length);
+        }
+    }
+
+    private void dataEvent(Socket<?> socket, int buffer, int offset, int length) {
         loop.stats.in(length);
         try {
-            data(socket, view(buffer, offset, length));
+            if (socket.isPauseWanted() || socket.hasHeldData()) {
+                socket.hold(view(buffer, offset, length)); // paused since the core read it, or behind held bytes
+                if (!socket.isPauseWanted()) {
+                    deliverHeld(socket, false);
+                }
+            } else {
+                data(socket, view(buffer, offset, length));
+            }
         } catch (Throwable t) {
             failed(socket, t);
         }
-        return socket.handle;
     }
 
     long onWritable(int slot, int generation, long s) {
@@ -183,6 +217,19 @@ final class LoopTcp {
         if (socket == null) {
             return s;
         }
+        writableEvent(socket);
+        return socket.handle;
+    }
+
+    /** A queued writable event (LoopEvents). */
+    void writableEvent(int slot, int generation) {
+        Socket<?> socket = sockets.get(slot, generation);
+        if (socket != null) {
+            writableEvent(socket);
+        }
+    }
+
+    private void writableEvent(Socket<?> socket) {
         try {
             socket.drain();
             if (!socket.isClosed()) {
@@ -191,7 +238,6 @@ final class LoopTcp {
         } catch (Throwable t) {
             failed(socket, t);
         }
-        return socket.handle;
     }
 
     long onEnd(int slot, int generation, long s) {
@@ -200,15 +246,76 @@ final class LoopTcp {
             return s;
         }
         try {
-            if (socket.context.onEnd != null) {
-                end(socket);
-            } else {
-                socket.shutdown(); // our FIN after buffered data; both directions done closes the socket
+            if (socket.isPauseWanted()) {
+                // paused by a handler of queued events after the core had read the FIN: no onEnd until resumeReads
+                if (socket.ssl == 1) {
+                    socket.holdEnd(); // the TLS layer signals its end once: delivered after resume
+                }
+                return socket.handle; // plain: the core reads the FIN again once reading resumes
             }
+            if (socket.hasHeldData()) {
+                deliverHeld(socket, false);
+                if (socket.isClosed() || socket.isPauseWanted()) {
+                    if (!socket.isClosed() && socket.ssl == 1) {
+                        socket.holdEnd();
+                    }
+                    return socket.handle;
+                }
+            }
+            endEvent(socket);
         } catch (Throwable t) {
             failed(socket, t);
         }
         return socket.handle;
+    }
+
+    private void endEvent(Socket<?> socket) {
+        if (socket.context.onEnd != null) {
+            end(socket);
+        } else {
+            socket.shutdown(); // our FIN after buffered data; both directions done closes the socket
+        }
+    }
+
+    // ---------------------------------------------------------------- held reads (paused with events queued)
+
+    /** resumeReads() of a socket holding data or an end: delivered at the end of this iteration (onPost). */
+    void resumedWithHeld(Socket<?> socket) {
+        if (resumed == null) {
+            resumed = new java.util.ArrayList<>();
+        }
+        if (!resumed.contains(socket)) {
+            resumed.add(socket);
+        }
+    }
+
+    /** Delivers what resumed sockets hold, unless they were paused again or closed. */
+    void deliverResumed() {
+        java.util.ArrayList<Socket<?>> list = resumed;
+        if (list == null) {
+            return;
+        }
+        resumed = null;
+        for (Socket<?> socket : list) {
+            if (!socket.isClosed() && !socket.isPauseWanted()) {
+                try {
+                    deliverHeld(socket, true);
+                } catch (Throwable t) {
+                    failed(socket, t);
+                }
+            }
+        }
+    }
+
+    /** Hands the held bytes to onData (one call), then a held end when withEnd and the socket still reads. */
+    private void deliverHeld(Socket<?> socket, boolean withEnd) {
+        ByteBuffer held = socket.takeHeldData();
+        if (held != null) {
+            data(socket, held);
+        }
+        if (withEnd && !socket.isClosed() && !socket.isPauseWanted() && socket.takeHeldEnd()) {
+            endEvent(socket);
+        }
     }
 
     long onTimeout(int slot, int generation, long s, boolean isLong) {
@@ -251,6 +358,13 @@ final class LoopTcp {
         sockets.remove(slot, generation);
         if (socket.wasOpened()) {
             loop.stats.closed();
+        }
+        if (socket.hasHeldData() && !socket.isPauseWanted()) {
+            try {
+                deliverHeld(socket, false); // resumed, not yet delivered: the bytes came before the close
+            } catch (Throwable t) {
+                loop.report(t);
+            }
         }
         try {
             socket.markClosed(code, reason != 0 ? Natives.cString(reason) : null);
@@ -334,13 +448,18 @@ final class LoopTcp {
 
     /** The reused view of receive area buffer holding [offset, offset + length): position 0, limit length. */
     private ByteBuffer view(int buffer, int offset, int length) {
-        ByteBuffer v = views[buffer];
-        if (buffer != RECV_AREAS - 1 && offset == RECV_PADDING) {
+        int at = offset - RECV_PADDING;
+        if (buffer < RECV_AREAS - 1 && at >= 0 && at <= RECV_RESERVE && at % GRID == 0 && length <= RECV_LENGTH) {
+            ByteBuffer[] cached = views[buffer];
+            ByteBuffer v = cached[at / GRID];
+            if (v == null) {
+                v = cached[at / GRID] = areas[buffer].slice(offset, RECV_LENGTH);
+            }
             v.clear();
             v.limit(length);
             return v;
         }
-        return areas[buffer].slice(offset, length); // not expected: the core always uses the padding offset
+        return areas[buffer].slice(offset, length); // not expected: the shim reads at grid positions
     }
 
     private static byte[] ip(long hi, long lo, int length) {

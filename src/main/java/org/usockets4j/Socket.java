@@ -55,6 +55,8 @@ public final class Socket<S> {
     private String closeReason;
     private int highWaterMark;
     private ByteBuffer out; // buffered send data in [position, limit), or null
+    private ByteBuffer held; // read data held while reads are paused (LoopTcp), in [0, position), or null
+    private boolean endHeld; // an end (TLS) that arrived while reads were paused
     private Object ext;
 
     Socket(Loop<?> loop, LoopTcp tcp, SocketContext<?> context) {
@@ -307,7 +309,10 @@ public final class Socket<S> {
         Natives.socketLongTimeout(ssl, handle, minutes);
     }
 
-    /** Stops reading: no onData (nor onEnd) until {@link #resumeReads()}; the kernel holds what arrives. */
+    /**
+     * Stops reading: no onData (nor onEnd) until {@link #resumeReads()}; the kernel holds what arrives. Bytes the
+     * loop had already read in this iteration are kept and handed to onData after resumeReads(), before newer ones.
+     */
     public void pauseReads() {
         check();
         pauseWanted = true;
@@ -322,6 +327,9 @@ public final class Socket<S> {
         pauseWanted = false;
         if (established) {
             Natives.socketResume(ssl, handle);
+        }
+        if (held != null || endHeld) {
+            tcp.resumedWithHeld(this); // handed over when this iteration ends
         }
     }
 
@@ -556,6 +564,51 @@ public final class Socket<S> {
         closeCode = code;
         closeReason = reason;
         out = null;
+        held = null;
+        endHeld = false;
+    }
+
+    // ---------------------------------------------------------------- held reads (LoopTcp; rare, may allocate)
+
+    boolean isPauseWanted() {
+        return pauseWanted;
+    }
+
+    boolean hasHeldData() {
+        return held != null;
+    }
+
+    /** Keeps a copy of data's remaining bytes behind what is held already. */
+    void hold(ByteBuffer data) {
+        ByteBuffer h = held;
+        int need = data.remaining();
+        if (h == null || h.remaining() < need) {
+            int used = h == null ? 0 : h.position();
+            ByteBuffer grown = ByteBuffer.allocateDirect(Math.max(used + need, Math.min(2 * used, Integer.MAX_VALUE - 8)));
+            if (h != null) {
+                grown.put(h.flip());
+            }
+            held = h = grown;
+        }
+        h.put(data);
+    }
+
+    /** The held bytes (position 0, limit their count), no longer held; null when none. */
+    ByteBuffer takeHeldData() {
+        ByteBuffer h = held;
+        held = null;
+        return h == null ? null : h.flip();
+    }
+
+    void holdEnd() {
+        endHeld = true;
+    }
+
+    /** True once if an end was held. */
+    boolean takeHeldEnd() {
+        boolean e = endHeld;
+        endHeld = false;
+        return e;
     }
 
     /** Adoption moved the socket: new native pointer and context; the ext starts empty. */

@@ -23,10 +23,16 @@ public final class Natives {
 
     /**
      * A new loop whose upcalls go to {@code core} (an org.usockets4j.LoopCore), receiving into {@code plain} and
-     * decrypting TLS data into {@code tls} (direct buffers of LIBUS_RECV_BUFFER_LENGTH + 2 * padding bytes, which the
-     * caller keeps reachable while the loop lives; tls may be null without TLS); 0 on failure.
+     * decrypting TLS data into {@code tls} (direct buffers of R + LIBUS_RECV_BUFFER_LENGTH + 2 * padding bytes, R the
+     * room for queued data, which the caller keeps reachable while the loop lives; tls may be null without TLS), and
+     * queueing hot socket events in {@code events} (a direct buffer in native order, see LoopEvents; null: none
+     * queued); 0 on failure.
      */
-    public static native long loopCreate(Object core, java.nio.ByteBuffer plain, java.nio.ByteBuffer tls);
+    public static native long loopCreate(Object core, java.nio.ByteBuffer plain, java.nio.ByteBuffer tls,
+                                         java.nio.ByteBuffer events);
+
+    /** Whether run goes on after this iteration (us_loop_alive): something started keeps it going. */
+    public static native boolean loopAlive(long loop);
 
     /** Frees a loop that is not running. */
     public static native void loopFree(long loop);
