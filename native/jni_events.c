@@ -3,6 +3,9 @@
  */
 #include "jni_events.h"
 
+#include <string.h>
+#include <time.h>
+
 static inline struct usj_event *usj_events_append(struct usj_loop_state *st, int32_t n, int kind, int ssl,
                                                   struct us_socket_t *s) {
     struct usj_slot_ext *sx = usj_socket_slot(ssl, s);
@@ -11,6 +14,13 @@ static inline struct usj_event *usj_events_append(struct usj_loop_state *st, int
     e->slot = sx->slot;
     e->generation = sx->generation;
     e->area = ssl;
+    if (n == 0) {
+        /* the iteration's busy stretch starts at its first event, not when Java sees it (LoopStats) */
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t nanos = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+        memcpy((char *)st->events + USJ_EV_FIRST_NANOS, &nanos, sizeof(nanos));
+    }
     st->events[0] = n + 1;
     return e;
 }

@@ -15,6 +15,7 @@
 #include "jni_socket.h"
 
 #define USJ_EV_HEADER 16  /* bytes before the first record (LoopEvents.HEADER) */
+#define USJ_EV_FIRST_NANOS 8 /* header offset of an int64: CLOCK_MONOTONIC (System.nanoTime) of the first record */
 #define USJ_EV_DATA 1     /* length bytes at offset of receive area `area` (0 plain, 1 TLS) arrived */
 #define USJ_EV_WRITABLE 2 /* the socket can take more */
 #define USJ_RECV_GRID 64  /* read positions are multiples of this (LoopTcp.GRID: one cached view per position) */

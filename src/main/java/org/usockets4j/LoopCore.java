@@ -25,9 +25,11 @@ final class LoopCore implements DeferQueue.Runner {
 
     /** Every upcall's first step: the loop is busy, and what was queued before this upcall goes first. */
     private void begin() {
-        stats.wake();
         if (events.pending()) {
+            stats.wake(events.firstQueuedNanos()); // busy since the core queued the first of them
             events.flush();
+        } else {
+            stats.wake();
         }
     }
 

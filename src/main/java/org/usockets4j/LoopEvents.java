@@ -11,7 +11,8 @@ import java.nio.ByteOrder;
  * per iteration carrying all of them.
  *
  * <p>Layout (native byte order; jni_events.h): a {@link #HEADER}-byte header whose first int counts the queued
- * records (C counts up, {@link #flush()} zeroes it when it takes them), then {@link #RECORD}-byte records of six ints:
+ * records (C counts up, {@link #flush()} zeroes it when it takes them) and whose long at offset 8 is the
+ * {@code System.nanoTime()} (CLOCK_MONOTONIC) when the first of them was queued, then {@link #RECORD}-byte records of six ints:
  * kind (1 data, 2 writable), slot, generation, area (0 plain, 1 TLS), offset, length. Records name sockets by slot
  * and generation: one closed (or whose slot was reused) before its records are dispatched is skipped.
  */
@@ -35,6 +36,11 @@ final class LoopEvents {
     /** The direct buffer loopCreate gets. */
     ByteBuffer area() {
         return area;
+    }
+
+    /** When the first waiting record was queued, on the {@code System.nanoTime()} clock (only while {@link #pending()}). */
+    long firstQueuedNanos() {
+        return area.getLong(8);
     }
 
     /** True when records wait. */

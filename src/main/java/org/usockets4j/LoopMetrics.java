@@ -23,8 +23,8 @@ import java.util.concurrent.TimeUnit;
  * the loop spent working is the difference of two snapshots' {@code busyNanos} over the time between them.
  * The busy stretch is measured on the Java side: it starts at the first call into Java after the wait returned
  * (a callback, or the end-of-iteration hook), so work the C core does before that without calling Java, such as a
- * TLS handshake step, or the reads of socket data whose onData calls the loop makes together (socket data and
- * writability events are handed to Java in one batch per iteration, before any other callback), is not in it.
+ * TLS handshake step, is not in it. Socket data and writability events reach Java in one batch per iteration; the
+ * stretch of such an iteration starts when the core queued the first of them, so the core's reads are in it.
  */
 public final class LoopMetrics {
     private final long openSockets;

@@ -125,6 +125,13 @@ final class LoopStats {
         }
     }
 
+    /** As {@link #wake()}, for a stretch that began at {@code since} (System.nanoTime), before this upcall. */
+    void wake(long since) {
+        if (wokeAt == 0 && running) {
+            WOKE_AT.setRelease(this, since == 0 ? 1 : since);
+        }
+    }
+
     /** The loop is about to wait for events (the end of onPre): its busy stretch ends. */
     void waiting() {
         ITERATIONS.setRelease(this, iterations + 1);
