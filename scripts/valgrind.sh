@@ -17,9 +17,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/usockets/build-valgrind"
 
 # CI's selection: one of each family, chosen to cover the allocation paths (loop, timers, sockets parked and
-# freed, adoption/resize, refused connects, TLS contexts, handshakes, SNI, verification, UDP close), with
+# freed, adoption/resize, refused connects, TLS contexts, handshakes, SNI, verification, chains built once, a
+# TLS failure after errors left on the queue, UDP close), with
 # the hammers reduced by HAMMER_SECONDS so the whole selection stays under ~2 minutes under valgrind.
-CI_TESTS='^(test_loop|test_timer|test_wakeup|test_tcp_echo|test_tcp_close|test_tcp_adopt|test_tcp_shutdown|test_udp_close|tls_echo|tls_garbage|tls_sni|tls_verify|tls_shutdown|test_hammer_mixed)$'
+CI_TESTS='^(test_loop|test_timer|test_wakeup|test_tcp_echo|test_tcp_close|test_tcp_adopt|test_tcp_shutdown|test_udp_close|tls_echo|tls_garbage|tls_sni|tls_verify|tls_shutdown|tls_chain|tls_error_queue|test_hammer_mixed)$'
 
 ctest_args=()
 ci_targets=()
