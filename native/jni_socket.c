@@ -261,6 +261,27 @@ static jint usj_socket_write(JNIEnv *env, jclass cls, jint ssl, jlong s, jobject
     return n;
 }
 
+/*
+ * int socketWriteArea(int ssl, long s, int area, int offset, int length, boolean more): writes bytes of one of the
+ * loop's receive areas (0 plain, 1 TLS), as onData's views hold them. Same as socketWrite, but no JNI call inside:
+ * GetDirectBufferAddress is two VM transitions, each with a full fence, which cost more cycles than the rest of the
+ * write's user-space path (echoing what arrived is the common write).
+ */
+static jint usj_socket_write_area(JNIEnv *env, jclass cls, jint ssl, jlong s, jint area, jint offset, jint length,
+                                  jboolean more) {
+    (void)cls;
+    struct usj_loop_state *st = usj_socket_state(ssl, USJ_S(s));
+    char *base = area == 0 ? st->recv_base : area == 1 ? st->recv_base_tls : NULL;
+    jlong end = (jlong)offset + length;
+    if (base == NULL || offset < 0 || length < 0 || end > (jlong)st->recv_reserve + USJ_RECV_CAPACITY) {
+        return -EINVAL;
+    }
+    USJ_ENTER(st, env);
+    int n = us_socket_write(ssl, USJ_S(s), base + offset, length, more ? 1 : 0);
+    USJ_LEAVE(st);
+    return n;
+}
+
 /* int socketWrite2(int ssl, long s, ByteBuffer h, int hpos, int hlen, ByteBuffer p, int ppos, int plen). */
 static jint usj_socket_write2(JNIEnv *env, jclass cls, jint ssl, jlong s, jobject header, jint header_position,
                               jint header_length, jobject payload, jint payload_position, jint payload_length) {
@@ -420,6 +441,7 @@ static void usj_listen_socket_close(JNIEnv *env, jclass cls, jint ssl, jlong ls)
 static const JNINativeMethod usj_socket_methods[] = {
     {"socketBind", "(IJII)V", (void *)usj_socket_bind},
     {"socketWrite", "(IJLjava/nio/ByteBuffer;IIZ)I", (void *)usj_socket_write},
+    {"socketWriteArea", "(IJIIIZ)I", (void *)usj_socket_write_area},
     {"socketWrite2", "(IJLjava/nio/ByteBuffer;IILjava/nio/ByteBuffer;II)I", (void *)usj_socket_write2},
     {"socketFlush", "(IJ)V", (void *)usj_socket_flush},
     {"socketShutdown", "(IJ)V", (void *)usj_socket_shutdown},

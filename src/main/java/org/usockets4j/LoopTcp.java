@@ -38,6 +38,11 @@ final class LoopTcp {
     /** Per area, the view of each read position (made when first used). */
     private final ByteBuffer[][] views = new ByteBuffer[RECV_AREAS][];
     private ByteBuffer scratch;
+    /** The view onData got last, its receive area and where it starts there: writing it back (an echo) needs no
+     *  address lookup in native code (Socket.nativeWrite, Natives.socketWriteArea). */
+    ByteBuffer lastView;
+    int lastViewArea;
+    int lastViewOffset;
     /** Sockets resumed with held data (or a held end), delivered by {@link #deliverResumed()}; rarely non-null. */
     private java.util.ArrayList<Socket<?>> resumed;
 
@@ -457,6 +462,9 @@ final class LoopTcp {
             }
             v.clear();
             v.limit(length);
+            lastView = v;
+            lastViewArea = buffer;
+            lastViewOffset = offset;
             return v;
         }
         return areas[buffer].slice(offset, length); // not expected: the shim reads at grid positions

@@ -469,7 +469,10 @@ public final class Socket<S> {
     }
 
     private int nativeWrite(ByteBuffer direct, int position, int length, boolean more) {
-        int n = check(Natives.socketWrite(ssl, handle, direct, position, length, more));
+        LoopTcp t = tcp;
+        int n = direct == t.lastView
+                ? check(Natives.socketWriteArea(ssl, handle, t.lastViewArea, t.lastViewOffset + position, length, more))
+                : check(Natives.socketWrite(ssl, handle, direct, position, length, more));
         loop.stats.out(n);
         return n;
     }

@@ -101,6 +101,9 @@ public final class Natives {
     public static native int socketWrite(int ssl, long s, java.nio.ByteBuffer direct, int position, int length,
                                          boolean more);
 
+    /** As socketWrite, for bytes at offset of the loop's receive area (0 plain, 1 TLS); -EINVAL outside it. */
+    public static native int socketWriteArea(int ssl, long s, int area, int offset, int length, boolean more);
+
     /** Writes header then payload (both direct) in one system call; the count taken, or -EINVAL. */
     public static native int socketWrite2(int ssl, long s, java.nio.ByteBuffer header, int headerPosition,
                                           int headerLength, java.nio.ByteBuffer payload, int payloadPosition,

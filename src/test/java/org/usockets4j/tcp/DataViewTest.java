@@ -60,4 +60,38 @@ class DataViewTest {
         assertEquals("SECOND MESSAGE", secondSeenThroughFirst[0]);
         assertNotEquals("first message", secondSeenThroughFirst[0]);
     }
+
+    /**
+     * Writing onData's view back (the echo case) takes a path without an address lookup in native code; it must send
+     * exactly the bytes from the view's position on, and a slice of the view (the general path) the same bytes.
+     */
+    @Test
+    void writingTheViewBackSendsTheBytesFromItsPosition() {
+        StringBuilder received = new StringBuilder();
+        int[] written = {-1, -1};
+        int[] positionAfter = {-1};
+        try (Loop<Void> loop = Loop.create()) {
+            SocketContext<Void> server = loop.createSocketContext(SocketContextOptions.plain());
+            SocketContext<Void> client = loop.createSocketContext(SocketContextOptions.plain());
+            ListenSocket[] l = {null};
+            server.onOpen((s, c, ip) -> l[0].close()).onData((s, data) -> {
+                data.position(5); // skip "skip:"
+                written[0] = s.write(data);
+                positionAfter[0] = data.position();
+                written[1] = s.write(Bytes.heap("|"));
+                ByteBuffer slice = data.duplicate().position(5).slice(); // not the view itself: the general path
+                s.write(slice);
+                s.shutdown();
+            });
+            client.onOpen((s, c, ip) -> s.write(Bytes.heap("skip:payload")))
+                    .onData((s, data) -> received.append(Bytes.text(data)))
+                    .onEnd(s -> s.close());
+            l[0] = server.listen("127.0.0.1", 0);
+            client.connect("127.0.0.1", l[0].port());
+            loop.run();
+        }
+        assertEquals(7, written[0]);
+        assertEquals(12, positionAfter[0]);
+        assertEquals("payload|payload", received.toString());
+    }
 }
