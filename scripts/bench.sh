@@ -9,7 +9,7 @@
 #   BENCH_SECONDS [10]  measured seconds per run       BENCH_ROUNDS [3]   rounds (servers alternate)
 #   BENCH_WARMUP [5]    warm-up seconds per load       BENCH_IDLE_CONNS [10000] memory section
 #   BENCH_SERVER_CORE [0] / BENCH_LOAD_CORE [1]        BENCH_JAVA_OPTS    server JVM options
-#   BENCH_PERF [auto]  count instructions with perf    BENCH_OUT [target/bench]
+#   BENCH_PERF [auto]  count instructions and cycles with perf    BENCH_OUT [target/bench]
 #   BENCH_JAR [target/usockets4j-0.1.0-SNAPSHOT.jar]    BENCH_REBUILD=1
 # Quick smoke run: BENCH_SECONDS=2 BENCH_ROUNDS=1 BENCH_WARMUP=1 BENCH_IDLE_CONNS=2000 scripts/bench.sh
 #
@@ -70,7 +70,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 rm -f "$BENCH_OUT"/{rounds,results,memory,alloc}.csv "$BENCH_OUT"/chart.tsv "$BENCH_OUT"/bench.svg
-echo "section,config,server,round,ops,seconds,p50_us,p99_us,cpu_ticks,user_ticks,errors,instr_user,instr_kernel" >"$BENCH_OUT/rounds.csv"
+echo "section,config,server,round,ops,seconds,p50_us,p99_us,cpu_ticks,user_ticks,errors,instr_user,instr_kernel,cycles_user,cycles_kernel" >"$BENCH_OUT/rounds.csv"
 
 echo "usockets4j benchmarks on $(nproc) cores ($(uname -r)), $(java -version 2>&1 | head -n 1); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for s in "${sections[@]}"; do

@@ -100,30 +100,34 @@ server_ask() {
 
 load() { taskset -c "$LOAD_CORE" "$@"; }
 
-# counters_start NAME / counters_stop: the server's user and kernel instructions in between, left in
-# COUNTERS as "user,kernel" (empty fields when perf is off or could not count). Not in $(...): wait
-# only works in the shell that started perf.
+# counters_start NAME / counters_stop: the server's user and kernel instructions and cycles in between,
+# left in COUNTERS as "user_instr,kernel_instr,user_cycles,kernel_cycles" (empty fields when perf is off
+# or could not count). Cycles are the CPU's own count of the time spent in each mode (at its clock);
+# /proc's user/system split is sampled at timer ticks. Not in $(...): wait only works in the shell
+# that started perf.
 COUNTERS_PID= COUNTERS=
 counters_start() {
   COUNTERS_PID=
   ((BENCH_PERF)) || return 0
   rm -f "$BENCH_TMP/perf.out"
-  perf stat -x, -o "$BENCH_TMP/perf.out" -e instructions:u,instructions:k -p "${SRV_PID[$1]}" >/dev/null 2>&1 &
+  perf stat -x, -o "$BENCH_TMP/perf.out" -e instructions:u,instructions:k,cycles:u,cycles:k -p "${SRV_PID[$1]}" >/dev/null 2>&1 &
   COUNTERS_PID=$!
   local i # perf writes its header once it counts
   for ((i = 0; i < 100; i++)); do [[ -s $BENCH_TMP/perf.out ]] && break; sleep 0.01; done
 }
 counters_stop() {
-  COUNTERS=,
+  COUNTERS=,,,
   [[ -n $COUNTERS_PID ]] || return 0
   kill -INT "$COUNTERS_PID" 2>/dev/null || true
   wait "$COUNTERS_PID" 2>/dev/null || true
   COUNTERS=$(awk -F, '$3 ~ /^instructions:u/ {u = $1} $3 ~ /^instructions:k/ {k = $1}
-    END {print (u ~ /^[0-9]+$/ ? u : "") "," (k ~ /^[0-9]+$/ ? k : "")}' "$BENCH_TMP/perf.out" 2>/dev/null || echo ,)
+    $3 ~ /^cycles:u/ {cu = $1} $3 ~ /^cycles:k/ {ck = $1}
+    function n(x) { return x ~ /^[0-9]+$/ ? x : "" }
+    END {print n(u) "," n(k) "," n(cu) "," n(ck)}' "$BENCH_TMP/perf.out" 2>/dev/null || echo ,,,)
   rm -f "$BENCH_TMP/perf.out"
 }
 
-# record SECTION CONFIG NAME ROUND OPS SECONDS P50_US P99_US CPU_TICKS USER_TICKS ERRORS INSTR_USER,INSTR_KERNEL
+# record SECTION CONFIG NAME ROUND OPS SECONDS P50_US P99_US CPU_TICKS USER_TICKS ERRORS COUNTERS (4 fields)
 record() {
   local IFS=,
   printf '%s\n' "$*" >>"$BENCH_OUT/rounds.csv"
