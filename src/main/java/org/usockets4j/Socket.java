@@ -103,19 +103,7 @@ public final class Socket<S> {
         if (length == 0 || out != null && out.hasRemaining()) {
             return 0;
         }
-        ByteBuffer scratch = tcp.scratch();
-        int total = 0;
-        while (total < length) {
-            int chunk = Math.min(scratch.capacity(), length - total);
-            scratch.put(0, array, offset + total, chunk);
-            int n = check(Natives.socketWrite(ssl, handle, scratch, 0, chunk, more));
-            loop.stats.out(n);
-            total += n;
-            if (n < chunk || closed) {
-                break;
-            }
-        }
-        return total;
+        return writeCopied(null, array, offset, length, more);
     }
 
     /**
@@ -479,11 +467,23 @@ public final class Socket<S> {
 
     /** Writes a heap (or read-only) buffer's bytes through the loop's direct scratch buffer, chunk by chunk. */
     private int writeCopied(ByteBuffer src, int position, int length, boolean more) {
+        return writeCopied(src, null, position, length, more);
+    }
+
+    /**
+     * Writes length bytes from position of src, or of array when src is null, through the loop's direct scratch
+     * buffer, chunk by chunk, until the kernel takes less than a chunk; returns the count it took.
+     */
+    private int writeCopied(ByteBuffer src, byte[] array, int position, int length, boolean more) {
         ByteBuffer scratch = tcp.scratch();
         int total = 0;
         while (total < length) {
             int chunk = Math.min(scratch.capacity(), length - total);
-            scratch.put(0, src, position + total, chunk);
+            if (src != null) {
+                scratch.put(0, src, position + total, chunk);
+            } else {
+                scratch.put(0, array, position + total, chunk);
+            }
             int n = check(Natives.socketWrite(ssl, handle, scratch, 0, chunk, more));
             loop.stats.out(n);
             total += n;
