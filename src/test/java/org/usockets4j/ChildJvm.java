@@ -8,16 +8,16 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Starts a fresh JVM (the running java binary) and collects its exit code and merged output, bounded in time. */
-final class ChildJvm {
-    final int exitCode;
-    final String output;
+public final class ChildJvm {
+    public final int exitCode;
+    public final String output;
 
     private ChildJvm(int exitCode, String output) {
         this.exitCode = exitCode;
         this.output = output;
     }
 
-    static ChildJvm run(long timeoutSeconds, List<String> javaArgs) throws IOException, InterruptedException {
+    public static ChildJvm run(long timeoutSeconds, List<String> javaArgs) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(javaArgs);
@@ -29,15 +29,25 @@ final class ChildJvm {
             } catch (IOException e) {
                 out[0] = ("reading child output failed: " + e).getBytes(StandardCharsets.UTF_8);
             }
-        });
+        }, "child-output");
         reader.start();
         if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             reader.join(5_000);
-            throw new AssertionError("child JVM timed out after " + timeoutSeconds + " s: " + command);
+            String partial = out[0] == null ? "" : new String(out[0], StandardCharsets.UTF_8);
+            throw new AssertionError("child JVM timed out after " + timeoutSeconds + " s: " + command + "\n" + partial);
         }
         reader.join(10_000);
         return new ChildJvm(process.exitValue(), new String(out[0], StandardCharsets.UTF_8));
+    }
+
+    /** The folder or jar a class was loaded from. */
+    public static Path codeSource(Class<?> c) {
+        try {
+            return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -37,24 +36,6 @@ class NativeLoaderTest {
         }
     }
 
-    /** The library's classes without META-INF/native: a jar built for no platform. */
-    private static Path classesWithoutNative(Path dir) throws IOException {
-        try (Stream<Path> files = Files.walk(CLASSES)) {
-            for (Path f : (Iterable<Path>) files::iterator) {
-                Path rel = CLASSES.relativize(f);
-                if (rel.startsWith("META-INF")) {
-                    continue;
-                }
-                Path to = dir.resolve(rel.toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(to);
-                } else {
-                    Files.copy(f, to);
-                }
-            }
-        }
-        return dir;
-    }
 
     @Test
     void thisPlatformIsNormalized() {
@@ -68,7 +49,7 @@ class NativeLoaderTest {
 
     @Test
     void withoutALibraryTheErrorNamesThePlatformEveryPlaceAndTheProperty(@TempDir Path tmp) throws Exception {
-        Path classes = classesWithoutNative(tmp.resolve("classes"));
+        Path classes = ProjectFiles.libraryClassesWithoutNative(tmp.resolve("classes"));
         ChildJvm child = ChildJvm.run(60, List.of(
                 "-Dusockets4j.library.path=" + tmp.resolve("nowhere"),
                 "-Djava.library.path=" + tmp,
@@ -87,7 +68,7 @@ class NativeLoaderTest {
 
     @Test
     void theOverridePropertyLoadsAFolder(@TempDir Path tmp) throws Exception {
-        Path classes = classesWithoutNative(tmp.resolve("classes"));
+        Path classes = ProjectFiles.libraryClassesWithoutNative(tmp.resolve("classes"));
         Path folder = CLASSES.resolve("META-INF/native/" + Native.platform());
         ChildJvm child = ChildJvm.run(60, List.of(
                 "-Dusockets4j.library.path=" + folder,

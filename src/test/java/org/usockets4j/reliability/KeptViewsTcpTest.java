@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.usockets4j.ChildJvm;
 import org.usockets4j.Loop;
 
 /**
@@ -35,9 +36,9 @@ class KeptViewsTcpTest {
 
     @Test
     void underXcheckJni() throws Exception {
-        Child child = Child.run(100, List.of(
+        ChildJvm child = ChildJvm.run(100, List.of(
                 "-Xcheck:jni",
-                "-cp", Child.codeSource(Loop.class) + File.pathSeparator + Child.codeSource(KeptTcpViews.class),
+                "-cp", ChildJvm.codeSource(Loop.class) + File.pathSeparator + ChildJvm.codeSource(KeptTcpViews.class),
                 KeptTcpViews.class.getName()));
         assertEquals(0, child.exitCode, child.toString());
         assertTrue(child.output.contains("KEPT-TCP-VIEWS-DONE"), child.toString());

@@ -2,20 +2,18 @@ package org.usockets4j.reliability;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+
+import org.usockets4j.OpenSslCommand;
 
 /**
  * Certificates for the load and hostile-input tests, made with the openssl command into a temporary folder that
@@ -74,29 +72,7 @@ final class LoadCerts {
     }
 
     private static void openssl(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add("openssl");
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        byte[][] out = new byte[1][];
-        Thread reader = new Thread(() -> {
-            try (InputStream in = p.getInputStream()) {
-                out[0] = in.readAllBytes();
-            } catch (IOException e) {
-                out[0] = new byte[0];
-            }
-        });
-        reader.start();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IOException("openssl timed out: " + command);
-        }
-        reader.join(5_000);
-        if (p.exitValue() != 0) {
-            throw new IOException("openssl failed: " + command + "\n"
-                    + (out[0] == null ? "" : new String(out[0], StandardCharsets.UTF_8)));
-        }
+        OpenSslCommand.run(60, args);
     }
 
     private static void deleteTree(Path dir) {

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -14,8 +13,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.usockets4j.ChildJvm;
 import org.usockets4j.Loop;
 import org.usockets4j.Native;
+import org.usockets4j.ProjectFiles;
 
 /**
  * The loader in fresh JVMs: an unusable extraction folder, the override property pointing at the library file,
@@ -23,40 +24,22 @@ import org.usockets4j.Native;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class LoaderTest {
-    private static final Path CLASSES = Child.codeSource(Loop.class);
-    private static final Path TEST_CLASSES = Child.codeSource(LoaderTest.class);
+    private static final Path CLASSES = ChildJvm.codeSource(Loop.class);
+    private static final Path TEST_CLASSES = ChildJvm.codeSource(LoaderTest.class);
     private static final String LIBRARY = "META-INF/native/" + Native.platform() + "/libusockets4j.so";
 
-    /** The library's classes without META-INF/native, so only the override or java.library.path can load it. */
-    private static Path classesWithoutNative(Path dir) throws IOException {
-        try (Stream<Path> files = Files.walk(CLASSES)) {
-            for (Path f : (Iterable<Path>) files::iterator) {
-                Path rel = CLASSES.relativize(f);
-                if (rel.startsWith("META-INF")) {
-                    continue;
-                }
-                Path to = dir.resolve(rel.toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(to);
-                } else {
-                    Files.copy(f, to);
-                }
-            }
-        }
-        return dir;
-    }
 
-    private static Child probe(String... jvmArgs) throws Exception {
+    private static ChildJvm probe(String... jvmArgs) throws Exception {
         List<String> args = new java.util.ArrayList<>(List.of(jvmArgs));
         args.add(org.usockets4j.LoaderProbe.class.getName());
-        return Child.run(60, args);
+        return ChildJvm.run(60, args);
     }
 
     @Test
     void anUnusableExtractionFolderNamesTheFolderAndTheProperty(@TempDir Path tmp) throws Exception {
         Path file = Files.writeString(tmp.resolve("a-file"), "not a folder");
         Path folder = file.resolve("sub"); // a folder below a regular file: cannot exist, even for root
-        Child child = probe("-Dusockets4j.tmpdir=" + folder, "-Djava.library.path=" + tmp,
+        ChildJvm child = probe("-Dusockets4j.tmpdir=" + folder, "-Djava.library.path=" + tmp,
                 "-cp", CLASSES + File.pathSeparator + TEST_CLASSES);
         assertEquals(0, child.exitCode, child.toString());
         String out = child.output;
@@ -68,8 +51,8 @@ class LoaderTest {
 
     @Test
     void theOverridePropertyLoadsTheLibraryFile(@TempDir Path tmp) throws Exception {
-        Path classes = classesWithoutNative(tmp.resolve("classes"));
-        Child child = probe("-Dusockets4j.library.path=" + CLASSES.resolve(LIBRARY),
+        Path classes = ProjectFiles.libraryClassesWithoutNative(tmp.resolve("classes"));
+        ChildJvm child = probe("-Dusockets4j.library.path=" + CLASSES.resolve(LIBRARY),
                 "-cp", classes + File.pathSeparator + TEST_CLASSES);
         assertEquals(0, child.exitCode, child.toString());
         assertTrue(child.output.contains("available=true") && child.output.contains("fired=1"), child.toString());
@@ -78,8 +61,8 @@ class LoaderTest {
     @Test
     void aWrongOverrideNamesWhatWasTried(@TempDir Path tmp) throws Exception {
         Path notALibrary = Files.writeString(tmp.resolve("libusockets4j.so"), "this is text, not ELF");
-        Path classes = classesWithoutNative(tmp.resolve("classes"));
-        Child child = probe("-Dusockets4j.library.path=" + notALibrary, "-Djava.library.path=" + tmp.resolve("none"),
+        Path classes = ProjectFiles.libraryClassesWithoutNative(tmp.resolve("classes"));
+        ChildJvm child = probe("-Dusockets4j.library.path=" + notALibrary, "-Djava.library.path=" + tmp.resolve("none"),
                 "-cp", classes + File.pathSeparator + TEST_CLASSES);
         assertEquals(0, child.exitCode, child.toString());
         String out = child.output;
@@ -88,7 +71,7 @@ class LoaderTest {
         assertTrue(out.contains("create=UnsatisfiedLinkError"), out);
 
         // With the jar's copy there, a wrong override is reported (a warning naming it) and the jar's copy loads.
-        Child fallback = probe("-Dusockets4j.library.path=" + notALibrary,
+        ChildJvm fallback = probe("-Dusockets4j.library.path=" + notALibrary,
                 "-cp", CLASSES + File.pathSeparator + TEST_CLASSES);
         assertEquals(0, fallback.exitCode, fallback.toString());
         assertTrue(fallback.output.contains("available=true") && fallback.output.contains("fired=1"), fallback.toString());
@@ -98,7 +81,7 @@ class LoaderTest {
     @Test
     void twoClassLoadersInOneJvmEachRunTheirOwnCopy(@TempDir Path tmp) throws Exception {
         Path extract = Files.createDirectories(tmp.resolve("extract"));
-        Child child = Child.run(100, List.of("-Dusockets4j.tmpdir=" + extract, "-Xcheck:jni",
+        ChildJvm child = ChildJvm.run(100, List.of("-Dusockets4j.tmpdir=" + extract, "-Xcheck:jni",
                 "-cp", TEST_CLASSES.toString(), TwoLoadersMain.class.getName(), CLASSES.toString(), TEST_CLASSES.toString()));
         assertEquals(0, child.exitCode, child.toString());
         String out = child.output;

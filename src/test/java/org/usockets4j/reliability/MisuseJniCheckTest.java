@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.usockets4j.ChildJvm;
 import org.usockets4j.Loop;
 
 /** The misuse walk and every callback failure once more in a child JVM under -Xcheck:jni: no JNI warning. */
@@ -17,9 +18,9 @@ import org.usockets4j.Loop;
 class MisuseJniCheckTest {
     @Test
     void walkAndCallbackFailuresUnderXcheckJni() throws Exception {
-        Child child = Child.run(100, List.of(
+        ChildJvm child = ChildJvm.run(100, List.of(
                 "-Xcheck:jni",
-                "-cp", Child.codeSource(Loop.class) + File.pathSeparator + Child.codeSource(MisuseWalk.class),
+                "-cp", ChildJvm.codeSource(Loop.class) + File.pathSeparator + ChildJvm.codeSource(MisuseWalk.class),
                 ReliabilityJniCheckMain.class.getName()));
         assertEquals(0, child.exitCode, child.toString());
         assertTrue(child.output.contains("RELIABILITY-JNI-DONE"), child.toString());

@@ -2,21 +2,19 @@ package org.usockets4j.tls;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+
+import org.usockets4j.OpenSslCommand;
 
 /**
  * The tests' certificates, made once per JVM with the openssl command in a temporary folder (removed at exit):
@@ -111,35 +109,7 @@ final class Pki {
 
     /** Runs openssl with args (bounded: 30 s); throws with its output when it fails. */
     static String openssl(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add("openssl");
-        command.addAll(List.of(args));
-        Process p;
-        try {
-            p = new ProcessBuilder(command).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.PIPE).start();
-        } catch (IOException e) {
-            throw new IOException("the tests need the openssl command (apt-get install openssl): " + e.getMessage(), e);
-        }
-        p.getOutputStream().close();
-        byte[][] out = new byte[1][];
-        Thread reader = new Thread(() -> {
-            try (InputStream in = p.getInputStream()) {
-                out[0] = in.readAllBytes();
-            } catch (IOException e) {
-                out[0] = new byte[0];
-            }
-        });
-        reader.start();
-        if (!p.waitFor(30, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IOException("openssl timed out: " + command);
-        }
-        reader.join(5_000);
-        String output = out[0] == null ? "" : new String(out[0], StandardCharsets.UTF_8);
-        if (p.exitValue() != 0) {
-            throw new IOException("openssl failed (" + p.exitValue() + "): " + command + "\n" + output);
-        }
-        return output;
+        return OpenSslCommand.run(30, args);
     }
 
     // ---------------------------------------------------------------- the JDK's side
