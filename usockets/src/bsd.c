@@ -4,6 +4,7 @@
 #include "bsd.h"
 
 #include "libusockets.h"
+#include "sys.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -262,7 +263,7 @@ int bsd_remote_port(int fd) {
 ssize_t bsd_recv(int fd, void *buf, size_t len) {
     ssize_t n;
     do {
-        n = recv(fd, buf, len, 0);
+        n = us_sys_recv(fd, buf, len, 0);
     } while (n < 0 && errno == EINTR);
     return n;
 }
@@ -270,7 +271,7 @@ ssize_t bsd_recv(int fd, void *buf, size_t len) {
 ssize_t bsd_send(int fd, const void *buf, size_t len, int msg_more) {
     ssize_t n;
     do {
-        n = send(fd, buf, len, MSG_NOSIGNAL | (msg_more ? MSG_MORE : 0));
+        n = us_sys_send(fd, buf, len, MSG_NOSIGNAL | (msg_more ? MSG_MORE : 0));
     } while (n < 0 && errno == EINTR);
     return n;
 }
@@ -281,7 +282,7 @@ ssize_t bsd_write2(int fd, const void *header, size_t header_len, const void *pa
     struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
     ssize_t n;
     do {
-        n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+        n = us_sys_sendmsg(fd, &msg, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
     return n;
 }

@@ -21,6 +21,7 @@
  * in the environment when a socket is created, sends one message per datagram (for A/B measurements).
  */
 #include "internal.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -524,7 +525,7 @@ int us_udp_socket_receive(struct us_udp_socket_t *s, struct us_udp_packet_buffer
     buf->dirty = 0;
     int n;
     do {
-        n = recvmmsg(s->p.fd, buf->msgs, LIBUS_UDP_MAX_NUM, MSG_DONTWAIT, NULL);
+        n = us_sys_recvmmsg(s->p.fd, buf->msgs, LIBUS_UDP_MAX_NUM, MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
         return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;

@@ -4,6 +4,7 @@
  * backend (kqueue) would be a sibling file providing the same functions.
  */
 #include "internal.h"
+#include "sys.h"
 
 #ifdef LIBUS_USE_EPOLL
 
@@ -39,7 +40,7 @@ void us_internal_backend_close(struct us_loop_t *loop) {
 }
 
 int us_internal_backend_wait(struct us_loop_t *loop) {
-    int n = epoll_wait(loop->fd, loop->ready_polls, US_MAX_READY_POLLS, -1);
+    int n = us_sys_epoll_wait(loop->fd, loop->ready_polls, US_MAX_READY_POLLS, -1);
     return n < 0 ? 0 : n;
 }
 
