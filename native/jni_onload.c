@@ -22,6 +22,7 @@ static const struct {
     {"context", usj_register_context},
     {"socket", usj_register_socket},
     {"udp", usj_register_udp},
+    {"cork", usj_register_cork},
     {"tls", usj_register_tls}, /* registers on its own class, TlsNatives: keep it last (not undone by usj_undo) */
 };
 

@@ -22,6 +22,8 @@
  *   receive area, which the shim moves on past it. Every LoopCore upcall first dispatches the queued
  *   records in order (Java zeroes the count in the area when it takes them), so Java sees callbacks in
  *   the order the core made them. Inside an upcall (or outside run) hot events go to Java directly.
+ * - The other way, small sends the handlers of a batch make on plain sockets are corked by Java
+ *   (LoopWrites) and written by one downcall when the batch ends (jni_cork.c).
  * - Classes and method IDs are cached once in usj_ids by JNI_OnLoad; never FindClass/GetMethodID
  *   on a hot path.
  */
@@ -55,6 +57,10 @@ struct usj_loop_state {
     int depth;           /* upcalls in progress (a hot event inside one goes to Java directly) */
     int in_run;          /* inside loopRun (outside it, hot events go to Java directly) */
     int pre_done;        /* LoopCore.onPost did the next iteration's pre work: skip the pre upcall once */
+    struct usj_cork *cork; /* Java's cork records (LoopWrites, jni_cork.c), or NULL: no corking */
+    char *cork_data;       /* the bytes the cork records point into */
+    int cork_capacity;     /* records the cork area holds */
+    jlong cork_data_capacity;
 };
 
 /* The least size of a receive area Java hands loopCreate (LIBUS_RECV_BUFFER_LENGTH plus padding on both sides). */
@@ -98,6 +104,7 @@ int usj_register_timer(JNIEnv *env, jclass natives);
 int usj_register_context(JNIEnv *env, jclass natives);
 int usj_register_socket(JNIEnv *env, jclass natives);
 int usj_register_udp(JNIEnv *env, jclass natives);
+int usj_register_cork(JNIEnv *env, jclass natives);
 int usj_register_tls(JNIEnv *env, jclass natives); /* jni_tls.c: natives on TlsNatives, not Natives */
 
 /* Handles cross the JNI boundary as jlong. */

@@ -64,6 +64,7 @@ public final class Loop<T> implements AutoCloseable {
             throw new UsException(UsException.Kind.LOOP_CREATION, "us_create_loop failed (out of descriptors or memory?)");
         }
         this.address = loop;
+        tcp.writes.attach(loop);
         this.defers = new DeferQueue(() -> Natives.loopWakeup(loop));
         this.handle = new LoopHandle<>(this, defers);
     }

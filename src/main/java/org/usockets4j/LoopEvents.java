@@ -52,7 +52,8 @@ final class LoopEvents {
      * Dispatches every queued record in order. The count is zeroed first: an upcall made while a handler runs (a
      * close() calling onClose, ...) finds nothing to dispatch and is delivered directly, and hot events inside it
      * are not queued (the shim delivers them directly too). A handler's exception goes to the loop's exception
-     * handling for that event (the socket is closed) and the next record follows.
+     * handling for that event (the socket is closed) and the next record follows. Small sends the handlers make are
+     * corked ({@link LoopWrites}) and written together before this returns.
      */
     void flush() {
         ByteBuffer b = area;
@@ -61,19 +62,24 @@ final class LoopEvents {
             return;
         }
         b.putInt(0, 0);
-        for (int i = 0, at = HEADER; i < n; i++, at += RECORD) {
-            int kind = b.getInt(at);
-            int slot = b.getInt(at + 4);
-            int generation = b.getInt(at + 8);
-            try {
-                if (kind == DATA) {
-                    tcp.dataEvent(slot, generation, b.getInt(at + 12), b.getInt(at + 16), b.getInt(at + 20));
-                } else if (kind == WRITABLE) {
-                    tcp.writableEvent(slot, generation);
+        boolean corking = tcp.writes.begin(); // sends made by the handlers leave together when the batch ends
+        try {
+            for (int i = 0, at = HEADER; i < n; i++, at += RECORD) {
+                int kind = b.getInt(at);
+                int slot = b.getInt(at + 4);
+                int generation = b.getInt(at + 8);
+                try {
+                    if (kind == DATA) {
+                        tcp.dataEvent(slot, generation, b.getInt(at + 12), b.getInt(at + 16), b.getInt(at + 20));
+                    } else if (kind == WRITABLE) {
+                        tcp.writableEvent(slot, generation);
+                    }
+                } catch (Throwable t) {
+                    loop.report(t); // LoopTcp catches what handlers throw; this is a backstop so no record is lost
                 }
-            } catch (Throwable t) {
-                loop.report(t); // LoopTcp catches what handlers throw; this is a backstop so no record is lost
             }
+        } finally {
+            tcp.writes.end(corking);
         }
     }
 }

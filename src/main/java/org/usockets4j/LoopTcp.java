@@ -46,8 +46,12 @@ final class LoopTcp {
     /** Sockets resumed with held data (or a held end), delivered by {@link #deliverResumed()}; rarely non-null. */
     private java.util.ArrayList<Socket<?>> resumed;
 
+    /** Sends corked while a batch of events is dispatched. */
+    final LoopWrites writes;
+
     LoopTcp(Loop<?> loop) {
         this.loop = loop;
+        this.writes = new LoopWrites(loop);
     }
 
     // ---------------------------------------------------------------- creation

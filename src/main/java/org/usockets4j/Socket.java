@@ -55,6 +55,7 @@ public final class Socket<S> {
     private String closeReason;
     private int highWaterMark;
     private ByteBuffer out; // buffered send data in [position, limit), or null
+    int corked; // bytes of send() corked in the loop's LoopWrites, not written yet
     private ByteBuffer held; // read data held while reads are paused (LoopTcp), in [0, position), or null
     private boolean endHeld; // an end (TLS) that arrived while reads were paused
     private Object ext;
@@ -81,6 +82,7 @@ public final class Socket<S> {
     /** As {@link #write(ByteBuffer)}; more = true hints that more data follows at once (MSG_MORE, see {@link #flush()}). */
     public int write(ByteBuffer data, boolean more) {
         check();
+        uncork();
         int position = data.position();
         int length = data.limit() - position;
         if (length == 0 || out != null && out.hasRemaining()) {
@@ -99,6 +101,7 @@ public final class Socket<S> {
     /** As {@link #write(byte[], int, int)} with the MSG_MORE hint. */
     public int write(byte[] array, int offset, int length, boolean more) {
         check();
+        uncork();
         Objects.checkFromIndexSize(offset, length, array.length);
         if (length == 0 || out != null && out.hasRemaining()) {
             return 0;
@@ -112,6 +115,7 @@ public final class Socket<S> {
      */
     public int write2(ByteBuffer header, ByteBuffer payload) {
         check();
+        uncork();
         int hp = header.position();
         int hl = header.limit() - hp;
         int pp = payload.position();
@@ -144,6 +148,7 @@ public final class Socket<S> {
     /** Sends what MSG_MORE held back (withdraws the {@code more} hint). */
     public void flush() {
         check();
+        uncork();
         Natives.socketFlush(ssl, handle);
     }
 
@@ -162,8 +167,17 @@ public final class Socket<S> {
         int position = data.position();
         int length = data.limit() - position;
         if (length > 0) {
+            boolean direct = (out == null || !out.hasRemaining()) && established && !finPending;
+            if (direct && ssl == 0 && tcp.writes.cork(this, data, position, length)) {
+                data.position(position + length);
+                return true; // the cork stays within the high-water mark
+            }
+            if (corked != 0) {
+                uncork();
+                direct = (out == null || !out.hasRemaining()) && !closed;
+            }
             int n = 0;
-            if ((out == null || !out.hasRemaining()) && established && !finPending) {
+            if (direct) {
                 n = data.isDirect() ? nativeWrite(data, position, length, false)
                         : writeCopied(data, position, length, false);
             }
@@ -189,6 +203,7 @@ public final class Socket<S> {
     /** Bytes given to {@link #send} that the kernel has not taken yet. */
     public int bufferedAmount() {
         check();
+        uncork();
         return out == null ? 0 : out.remaining();
     }
 
@@ -216,6 +231,7 @@ public final class Socket<S> {
      */
     public void shutdown() {
         check();
+        uncork();
         shutdownCalled = true;
         if (!established || out != null && out.hasRemaining()) {
             finPending = true; // FIN after the connect completed and the buffered data went out
@@ -247,7 +263,10 @@ public final class Socket<S> {
             throw new UsException(UsException.Kind.INVALID_ARGUMENT,
                     "a socket cannot be closed inside its context's onServerName; defer the close");
         }
-        Natives.socketClose(ssl, handle, code);
+        uncork(); // what send() took before close() leaves before the FIN, as if it had been written at once
+        if (!closed) {
+            Natives.socketClose(ssl, handle, code);
+        }
     }
 
     /** True when we sent FIN (or asked to, behind buffered send data). */
@@ -447,6 +466,23 @@ public final class Socket<S> {
             throw new UsException(UsException.Kind.CLOSED, "the socket is closed");
         }
         loop.checkThread();
+    }
+
+    /** Writes the loop's cork now when it holds bytes of this socket, so what comes next follows them. */
+    void uncork() {
+        if (corked != 0) {
+            tcp.writes.writeAll();
+        }
+    }
+
+    /** The high-water mark, without the checks of {@link #highWaterMark()} (LoopWrites). */
+    int sendHighWaterMark() {
+        return highWaterMark;
+    }
+
+    /** Keeps bytes of a corked send the kernel did not take (LoopWrites), as a short write of send() keeps them. */
+    void keep(ByteBuffer src, int position, int length) {
+        append(src, position, length);
     }
 
     private static int check(int n) {

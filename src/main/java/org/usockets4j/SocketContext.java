@@ -376,6 +376,7 @@ public final class SocketContext<S> implements AutoCloseable {
         if (!socket.isEstablished()) {
             throw new UsException(UsException.Kind.INVALID_ARGUMENT, "a connecting socket cannot be adopted");
         }
+        socket.uncork(); // corked bytes leave before the move, as if they had been written at once
         long moved = Natives.contextAdopt(ssl, handle, socket.handle);
         if (moved == 0) {
             throw new UsException(UsException.Kind.ALLOCATION_FAILED, "us_socket_context_adopt_socket failed");

@@ -101,6 +101,12 @@ public final class Natives {
     public static native int socketWrite(int ssl, long s, java.nio.ByteBuffer direct, int position, int length,
                                          boolean more);
 
+    /** Gives the loop its cork areas (LoopWrites); false: sends are never corked. */
+    public static native boolean loopCork(long loop, java.nio.ByteBuffer records, java.nio.ByteBuffer data);
+
+    /** Writes the loop's first count cork records (LoopWrites); each gets the count the kernel took. */
+    public static native void socketWriteCorked(long loop, int count);
+
     /** As socketWrite, for bytes at offset of the loop's receive area (0 plain, 1 TLS); -EINVAL outside it. */
     public static native int socketWriteArea(int ssl, long s, int area, int offset, int length, boolean more);
 
