@@ -42,8 +42,9 @@ static void usj_on_post(struct us_loop_t *loop) {
     }
     usj_upcall_begin(st);
     jboolean pre_done = (*env)->CallBooleanMethod(env, st->core, usj_ids.core_on_post);
-    st->pre_done = !(*env)->ExceptionCheck(env) && pre_done;
-    usj_upcall_end(st, env);
+    jboolean failed = usj_after_upcall(env); /* one check: each is a VM transition with a full fence */
+    st->pre_done = !failed && pre_done;
+    usj_upcall_end_checked(st);
 }
 
 /* The address of a direct buffer of at least USJ_RECV_CAPACITY bytes, else NULL. */

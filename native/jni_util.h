@@ -120,10 +120,12 @@ static inline struct usj_loop_state *usj_state(struct us_loop_t *loop) {
 
 /* Backstop after every upcall: the dispatcher catches everything, but a pending exception must
  * never travel on into the C core (or into the next JNI call), so it is cleared here. */
-static inline void usj_after_upcall(JNIEnv *env) {
+static inline jboolean usj_after_upcall(JNIEnv *env) {
     if ((*env)->ExceptionCheck(env)) {
         (*env)->ExceptionClear(env);
+        return JNI_TRUE;
     }
+    return JNI_FALSE;
 }
 
 /* jni_events.c: after the outermost upcall returned, rewinds the receive areas if Java took every queued record. */
@@ -134,12 +136,17 @@ static inline void usj_upcall_begin(struct usj_loop_state *st) {
     st->depth++;
 }
 
-/* After every upcall (instead of usj_after_upcall). */
-static inline void usj_upcall_end(struct usj_loop_state *st, JNIEnv *env) {
-    usj_after_upcall(env);
+/* After an upcall whose exception the caller checked already (with usj_after_upcall). */
+static inline void usj_upcall_end_checked(struct usj_loop_state *st) {
     if (--st->depth == 0 && (st->recv_pos[0] | st->recv_pos[1]) != 0) {
         usj_events_settle(st);
     }
+}
+
+/* After every upcall (instead of usj_after_upcall). */
+static inline void usj_upcall_end(struct usj_loop_state *st, JNIEnv *env) {
+    usj_after_upcall(env);
+    usj_upcall_end_checked(st);
 }
 
 #endif

@@ -303,7 +303,8 @@ public final class Loop<T> implements AutoCloseable {
 
     /** Inside run's post callback: whether another iteration follows. */
     boolean aliveAfterIteration() {
-        return Natives.loopAlive(address);
+        // an open (or connecting) socket is a poll of the loop, which keeps it alive: no need to ask C
+        return tcp.sockets.size() > 0 || Natives.loopAlive(address);
     }
 
     DeferQueue deferQueue() {
