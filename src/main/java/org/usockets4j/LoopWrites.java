@@ -16,7 +16,7 @@ import org.usockets4j.internal.Natives;
  * byte stream (write, write2, flush, shutdown, close, bufferedAmount, adoption, a send that cannot be corked), so
  * bytes leave in the order they were given. A socket closed before the batch ended has its records skipped.
  *
- * <p>Record layout (native byte order; native/jni_cork.h): {@link #RECORD} bytes: the socket's handle (long, filled
+ * <p>Record layout (native byte order; struct usj_cork in native/jni_cork.c): {@link #RECORD} bytes: the socket's handle (long, filled
  * in when written, 0 to skip), offset and length in the data area (ints), then the count the kernel took (int,
  * written by C) and a spare int.
  */

@@ -167,17 +167,14 @@ public final class Socket<S> {
         int position = data.position();
         int length = data.limit() - position;
         if (length > 0) {
-            boolean direct = (out == null || !out.hasRemaining()) && established && !finPending;
-            if (direct && ssl == 0 && tcp.writes.cork(this, data, position, length)) {
+            if (ssl == 0 && (out == null || !out.hasRemaining()) && established && !finPending
+                    && tcp.writes.cork(this, data, position, length)) {
                 data.position(position + length);
                 return true; // the cork stays within the high-water mark
             }
-            if (corked != 0) {
-                uncork();
-                direct = (out == null || !out.hasRemaining()) && !closed;
-            }
+            uncork(); // this socket's corked bytes first; then (cork() may have written them) look at out again
             int n = 0;
-            if (direct) {
+            if ((out == null || !out.hasRemaining()) && established && !finPending && !closed) {
                 n = data.isDirect() ? nativeWrite(data, position, length, false)
                         : writeCopied(data, position, length, false);
             }
