@@ -74,8 +74,8 @@ final class LoopWrites {
         }
         if (count == CAPACITY || used + length > DATA) {
             writeAll();
-            if (s.isClosed() || s.hasBufferedData()) {
-                return false;
+            if (s.hasBufferedData()) {
+                return false; // the kernel did not take all of s's cork: what follows goes behind it
             }
         }
         int n = count;
@@ -117,7 +117,7 @@ final class LoopWrites {
             s.corked -= length;
             loop.stats.out(taken);
             if (taken < length && !s.isClosed()) {
-                s.keep(data, offset + taken, length - taken);
+                s.append(data, offset + taken, length - taken);
             }
         }
         used = 0;

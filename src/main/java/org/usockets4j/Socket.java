@@ -174,7 +174,7 @@ public final class Socket<S> {
             }
             uncork(); // this socket's corked bytes first; then (cork() may have written them) look at out again
             int n = 0;
-            if ((out == null || !out.hasRemaining()) && established && !finPending && !closed) {
+            if ((out == null || !out.hasRemaining()) && established && !finPending) {
                 n = data.isDirect() ? nativeWrite(data, position, length, false)
                         : writeCopied(data, position, length, false);
             }
@@ -261,9 +261,7 @@ public final class Socket<S> {
                     "a socket cannot be closed inside its context's onServerName; defer the close");
         }
         uncork(); // what send() took before close() leaves before the FIN, as if it had been written at once
-        if (!closed) {
-            Natives.socketClose(ssl, handle, code);
-        }
+        Natives.socketClose(ssl, handle, code);
     }
 
     /** True when we sent FIN (or asked to, behind buffered send data). */
@@ -477,11 +475,6 @@ public final class Socket<S> {
         return highWaterMark;
     }
 
-    /** Keeps bytes of a corked send the kernel did not take (LoopWrites), as a short write of send() keeps them. */
-    void keep(ByteBuffer src, int position, int length) {
-        append(src, position, length);
-    }
-
     private static int check(int n) {
         if (n < 0) {
             throw new UsException(UsException.Kind.INVALID_ARGUMENT, "not a direct buffer");
@@ -527,8 +520,8 @@ public final class Socket<S> {
         return total;
     }
 
-    /** Keeps length bytes of src from position in the send buffer. */
-    private void append(ByteBuffer src, int position, int length) {
+    /** Keeps length bytes of src from position in the send buffer (also what LoopWrites' kernel did not take). */
+    void append(ByteBuffer src, int position, int length) {
         ByteBuffer b = out;
         if (b == null || b.capacity() - b.limit() < length) {
             int pending = b == null ? 0 : b.remaining();
