@@ -1,9 +1,10 @@
 /*
- * jni_events.h: batching of the hot socket events (on_data, on_writable) into one upcall per loop iteration.
+ * jni_events.h: batching of the hot socket events (on_data, on_writable): Java dispatches them after the iteration.
  *
  * The event area is a Java direct buffer (LoopEvents): a USJ_EV_HEADER-byte header whose first int32 counts the
  * queued records, then struct usj_event records. C appends and counts; Java zeroes the count when it takes the
- * records (at the start of any LoopCore upcall), so C knows after an upcall whether they were taken. Plain data
+ * records (at the start of any LoopCore upcall, and after each iteration in Loop.run), so C knows whether they were
+ * taken (loopRunOnce rewinds the areas when they were). Plain data
  * stays where the core read it: after each queued data record the shim moves the loop's receive buffer on
  * (us_loop_use_receive_buffers) to the next USJ_RECV_GRID boundary past it, and when that would pass the
  * reserve R, or the event area is full, it hands the batch over at once (LoopCore.onFlush, this event included).

@@ -1,8 +1,7 @@
 /*
- * jni_loop.c: natives of the loop family (Natives.loop*) and the loop's three trampolines
- * (wakeup, pre, post), each calling one LoopCore method (which first dispatches queued events: the
- * post callback ends every iteration with an empty queue). When another iteration follows, onPost
- * also does the pre work (LoopCore.onPost asks loopAlive) and the pre trampoline then skips its upcall.
+ * jni_loop.c: natives of the loop family (Natives.loop*) and the loop's wakeup trampoline (LoopCore.onWakeup).
+ * Java drives the loop one iteration at a time (loopRunOnce, from Loop.run) and does each iteration's pre and
+ * post work between the downcalls, so the loop has no pre or post callback: a downcall costs less than an upcall.
  */
 #include <string.h>
 
@@ -17,34 +16,6 @@ static void usj_on_wakeup(struct us_loop_t *loop) {
     usj_upcall_begin(st);
     (*env)->CallVoidMethod(env, st->core, usj_ids.core_on_wakeup);
     usj_upcall_end(st, env);
-}
-
-static void usj_on_pre(struct us_loop_t *loop) {
-    struct usj_loop_state *st = usj_state(loop);
-    JNIEnv *env = st->env;
-    if (env == NULL) {
-        return;
-    }
-    if (st->pre_done) {
-        st->pre_done = 0; /* the previous iteration's onPost did it: one upcall per iteration */
-        return;
-    }
-    usj_upcall_begin(st);
-    (*env)->CallVoidMethod(env, st->core, usj_ids.core_on_pre);
-    usj_upcall_end(st, env);
-}
-
-static void usj_on_post(struct us_loop_t *loop) {
-    struct usj_loop_state *st = usj_state(loop);
-    JNIEnv *env = st->env;
-    if (env == NULL) {
-        return;
-    }
-    usj_upcall_begin(st);
-    jboolean pre_done = (*env)->CallBooleanMethod(env, st->core, usj_ids.core_on_post);
-    jboolean failed = usj_after_upcall(env); /* one check: each is a VM transition with a full fence */
-    st->pre_done = !failed && pre_done;
-    usj_upcall_end_checked(st);
 }
 
 /* The address of a direct buffer of at least USJ_RECV_CAPACITY bytes, else NULL. */
@@ -76,7 +47,7 @@ static jlong usj_loop_create(JNIEnv *env, jclass cls, jobject core, jobject plai
     char *event_area = events != NULL ? (char *)(*env)->GetDirectBufferAddress(env, events) : NULL;
     jlong event_capacity = event_area != NULL ? (*env)->GetDirectBufferCapacity(env, events) : 0;
     struct us_loop_t *loop =
-        us_create_loop(NULL, usj_on_wakeup, usj_on_pre, usj_on_post, (unsigned int)sizeof(struct usj_loop_state));
+        us_create_loop(NULL, usj_on_wakeup, NULL, NULL, (unsigned int)sizeof(struct usj_loop_state));
     if (loop == NULL) {
         return 0;
     }
@@ -110,18 +81,28 @@ static void usj_loop_free(JNIEnv *env, jclass cls, jlong handle) {
     (*env)->DeleteGlobalRef(env, core);
 }
 
-/* void loopRun(long loop): drives the loop on this thread until nothing keeps it alive. */
-static void usj_loop_run(JNIEnv *env, jclass cls, jlong handle) {
+/*
+ * int loopRunOnce(long loop): one iteration on this thread, driven from Java (Loop.run), which did the pre work
+ * before and dispatches the queued events, the post hook and the next pre work after it returns (LoopCore).
+ * 0: the loop was not alive (no iteration); 1: it ran one and is not alive now; 2: it is alive.
+ */
+static jint usj_loop_run_once(JNIEnv *env, jclass cls, jlong handle) {
     (void)cls;
     struct us_loop_t *loop = USJ_PTR(struct us_loop_t, handle);
     struct usj_loop_state *st = usj_state(loop);
+    if ((st->recv_pos[0] | st->recv_pos[1]) != 0) {
+        usj_events_settle(st); /* Java took the last iteration's records: the receive areas start over */
+    }
+    if (!us_loop_alive(loop)) {
+        return 0;
+    }
     JNIEnv *outer = st->env;
     st->env = env;
     st->in_run = 1;
-    st->pre_done = 0;
-    us_loop_run(loop); /* its last step, the post callback, took every queued event */
+    int alive = us_loop_run_once(loop);
     st->in_run = 0;
     st->env = outer;
+    return alive ? 2 : 1;
 }
 
 /* void loopWakeup(long loop): thread-safe; the loop calls LoopCore.onWakeup soon. */
@@ -131,7 +112,7 @@ static void usj_loop_wakeup(JNIEnv *env, jclass cls, jlong handle) {
     us_wakeup_loop(USJ_PTR(struct us_loop_t, handle));
 }
 
-/* boolean loopAlive(long loop): whether run goes on after this iteration (asked by LoopCore.onPost). */
+/* boolean loopAlive(long loop): whether another iteration follows (asked by Loop.run and LoopCore.onPost). */
 static jboolean usj_loop_alive(JNIEnv *env, jclass cls, jlong handle) {
     (void)env;
     (void)cls;
@@ -149,7 +130,7 @@ static const JNINativeMethod usj_loop_methods[] = {
     {"loopCreate", "(Ljava/lang/Object;Ljava/nio/ByteBuffer;Ljava/nio/ByteBuffer;Ljava/nio/ByteBuffer;)J",
      (void *)usj_loop_create},
     {"loopFree", "(J)V", (void *)usj_loop_free},
-    {"loopRun", "(J)V", (void *)usj_loop_run},
+    {"loopRunOnce", "(J)I", (void *)usj_loop_run_once},
     {"loopWakeup", "(J)V", (void *)usj_loop_wakeup},
     {"loopIteration", "(J)J", (void *)usj_loop_iteration},
     {"loopAlive", "(J)Z", (void *)usj_loop_alive},

@@ -83,8 +83,6 @@ USJ_EXPORT jint JNI_OnLoad(JavaVM *vm, void *reserved) {
         const char *sig;
     } methods[] = {
         {&usj_ids.core_on_wakeup, "onWakeup", "()V"},
-        {&usj_ids.core_on_pre, "onPre", "()V"},
-        {&usj_ids.core_on_post, "onPost", "()Z"},
         {&usj_ids.core_on_timer, "onTimer", "(II)V"},
         {&usj_ids.core_on_pre_open, "onPreOpen", "(IIIJJI)I"},
         {&usj_ids.core_on_open, "onOpen", "(IIIIJIJJI)J"},

@@ -55,8 +55,7 @@ struct usj_loop_state {
     int32_t *events;     /* Java's event area (jni_events.h): events[0] counts the queued records; NULL: no batching */
     int event_capacity;  /* records the event area holds */
     int depth;           /* upcalls in progress (a hot event inside one goes to Java directly) */
-    int in_run;          /* inside loopRun (outside it, hot events go to Java directly) */
-    int pre_done;        /* LoopCore.onPost did the next iteration's pre work: skip the pre upcall once */
+    int in_run;          /* inside loopRunOnce (outside it, hot events go to Java directly) */
     struct usj_cork *cork; /* Java's cork records (LoopWrites, jni_cork.c), or NULL: no corking */
     char *cork_data;       /* the bytes the cork records point into */
     int cork_capacity;     /* records the cork area holds */
@@ -77,8 +76,6 @@ struct usj_ids {
     jclass natives;
     jclass loop_core;
     jmethodID core_on_wakeup; /* void onWakeup() */
-    jmethodID core_on_pre;    /* void onPre() */
-    jmethodID core_on_post;   /* boolean onPost(): true when it also did the next iteration's pre work */
     jmethodID core_on_timer;  /* void onTimer(int slot, int generation) */
     /* sockets (jni_socket.c): each returns the socket pointer to continue with (0: the one given) */
     jmethodID core_on_pre_open;        /* int onPreOpen(int ctxSlot, int ctxGen, int fd, long ipHi, long ipLo, int ipLen) */
@@ -120,12 +117,10 @@ static inline struct usj_loop_state *usj_state(struct us_loop_t *loop) {
 
 /* Backstop after every upcall: the dispatcher catches everything, but a pending exception must
  * never travel on into the C core (or into the next JNI call), so it is cleared here. */
-static inline jboolean usj_after_upcall(JNIEnv *env) {
+static inline void usj_after_upcall(JNIEnv *env) {
     if ((*env)->ExceptionCheck(env)) {
         (*env)->ExceptionClear(env);
-        return JNI_TRUE;
     }
-    return JNI_FALSE;
 }
 
 /* jni_events.c: after the outermost upcall returned, rewinds the receive areas if Java took every queued record. */
@@ -136,17 +131,12 @@ static inline void usj_upcall_begin(struct usj_loop_state *st) {
     st->depth++;
 }
 
-/* After an upcall whose exception the caller checked already (with usj_after_upcall). */
-static inline void usj_upcall_end_checked(struct usj_loop_state *st) {
-    if (--st->depth == 0 && (st->recv_pos[0] | st->recv_pos[1]) != 0) {
-        usj_events_settle(st);
-    }
-}
-
 /* After every upcall (instead of usj_after_upcall). */
 static inline void usj_upcall_end(struct usj_loop_state *st, JNIEnv *env) {
     usj_after_upcall(env);
-    usj_upcall_end_checked(st);
+    if (--st->depth == 0 && (st->recv_pos[0] | st->recv_pos[1]) != 0) {
+        usj_events_settle(st);
+    }
 }
 
 #endif

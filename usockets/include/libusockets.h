@@ -350,6 +350,10 @@ void us_loop_use_receive_buffers(struct us_loop_t *loop, char *plain, char *tls)
  * armed non-fallthrough timer). Asked in the post callback, it says whether another iteration follows, so a binding
  * can do there what it would do in the next pre callback. */
 int us_loop_alive(struct us_loop_t *loop);
+/* One iteration of us_loop_run (pre callback, wait, dispatch, post callback) when the loop is alive; returns
+ * us_loop_alive afterwards. A binding that drives the loop itself calls it in a loop of its own and does its
+ * per-iteration work between calls, where calling into its language is cheaper than from a callback. */
+int us_loop_run_once(struct us_loop_t *loop);
 
 /* ---------------------------------------------------------------- TLS extensions (usockets4j, not upstream) */
 /*

@@ -239,26 +239,41 @@ void us_internal_dispatch_ready_poll(struct us_poll_t *p, int error, int events)
     }
 }
 
+/* One iteration: pre callback, wait, dispatch of what is ready, post callback. */
+static void loop_iteration(struct us_loop_t *loop) {
+    us_internal_loop_pre(loop);
+    loop->num_ready_polls = us_internal_backend_wait(loop);
+    for (loop->current_ready_poll = 0; loop->current_ready_poll < loop->num_ready_polls;
+         loop->current_ready_poll++) {
+        int error, events;
+        struct us_poll_t *p = us_internal_backend_ready(loop, loop->current_ready_poll, &error, &events);
+        if (p) {
+            us_internal_dispatch_ready_poll(p, error, events);
+        }
+    }
+    loop->num_ready_polls = 0;
+    loop->current_ready_poll = 0;
+    us_internal_loop_post(loop);
+}
+
 /* Runs iterations until no non-fallthrough poll or timer is left. */
 void us_loop_run(struct us_loop_t *loop) {
     us_loop_integrate(loop);
     loop->data.running = 1;
     while (loop->num_polls > 0) {
-        us_internal_loop_pre(loop);
-        loop->num_ready_polls = us_internal_backend_wait(loop);
-        for (loop->current_ready_poll = 0; loop->current_ready_poll < loop->num_ready_polls;
-             loop->current_ready_poll++) {
-            int error, events;
-            struct us_poll_t *p = us_internal_backend_ready(loop, loop->current_ready_poll, &error, &events);
-            if (p) {
-                us_internal_dispatch_ready_poll(p, error, events);
-            }
-        }
-        loop->num_ready_polls = 0;
-        loop->current_ready_poll = 0;
-        us_internal_loop_post(loop);
+        loop_iteration(loop);
     }
     loop->data.running = 0;
+}
+
+int us_loop_run_once(struct us_loop_t *loop) {
+    if (loop->num_polls > 0) {
+        us_loop_integrate(loop);
+        loop->data.running = 1;
+        loop_iteration(loop);
+        loop->data.running = 0;
+    }
+    return loop->num_polls > 0;
 }
 
 /* ------------------------------------------------------------------ sockets */

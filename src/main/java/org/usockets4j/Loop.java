@@ -50,6 +50,8 @@ public final class Loop<T> implements AutoCloseable {
     private Consumer<? super Loop<T>> preHook;
     /** True while LoopCore.onPost does the next iteration's pre work (loop thread). */
     boolean preWorkInPost;
+    /** True while LoopCore.onPost runs after loopRunOnce returned, the iteration counted already (loop thread). */
+    private boolean postAfterCount;
     private Consumer<? super Loop<T>> postHook;
     private T ext;
 
@@ -182,7 +184,7 @@ public final class Loop<T> implements AutoCloseable {
                 if (closing) {
                     break;
                 }
-                Natives.loopRun(address);
+                runIterations();
             } while (!closing && defers.hasPending());
         } finally {
             stats.leaveRun();
@@ -195,11 +197,35 @@ public final class Loop<T> implements AutoCloseable {
         }
     }
 
+    /**
+     * Drives the native loop one iteration at a time until nothing keeps it alive: the pre work before an
+     * iteration, its queued events, the post hook and the next pre work after it (LoopCore.onPost) run here,
+     * between downcalls (an upcall from a pre or post callback costs several times a downcall).
+     */
+    private void runIterations() {
+        if (!Natives.loopAlive(address)) {
+            return;
+        }
+        core.onPre();
+        while (Natives.loopRunOnce(address) != 0) {
+            postAfterCount = true;
+            boolean more;
+            try {
+                more = core.onPost();
+            } finally {
+                postAfterCount = false;
+            }
+            if (!more) {
+                break;
+            }
+        }
+    }
+
     /** Iterations the loop completed since it was created (loop thread). */
     public long iteration() {
         checkAccess();
-        // the next iteration's pre work runs inside the post callback, before the core counts the iteration done
-        return Natives.loopIteration(address) + (preWorkInPost ? 1 : 0);
+        // the post work runs after the core counted the iteration done, the next pre work counts as the next one's
+        return Natives.loopIteration(address) - (postAfterCount ? 1 : 0) + (preWorkInPost ? 1 : 0);
     }
 
     /**
@@ -301,7 +327,7 @@ public final class Loop<T> implements AutoCloseable {
         }
     }
 
-    /** Inside run's post callback: whether another iteration follows. */
+    /** Inside run's post work (LoopCore.onPost): whether another iteration follows. */
     boolean aliveAfterIteration() {
         // an open (or connecting) socket is a poll of the loop, which keeps it alive: no need to ask C
         return tcp.sockets.size() > 0 || Natives.loopAlive(address);

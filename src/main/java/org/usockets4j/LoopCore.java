@@ -3,14 +3,15 @@ package org.usockets4j;
 import org.usockets4j.internal.DeferQueue;
 
 /**
- * The target of every upcall from native/ for one loop (a global reference in the loop's ext).
+ * The target of every upcall from native/ for one loop (a global reference in the loop's ext), and of the
+ * per-iteration work {@link Loop#run()} does between its downcalls (onPre, onPost).
  * One method per callback kind, primitives only; each catches everything user code throws and
  * hands it to the loop's exception handler, so no Java exception travels back into C.
  * Socket, context and UDP families add their on* methods here (and their IDs in jni_onload.c).
- * Every upcall but onPre first tells the loop's stats that the loop is busy (the first after a wait starts an
- * iteration's busy stretch); onPre ends it, just before the loop waits. Every upcall first dispatches the queued hot
- * socket events ({@link LoopEvents}), so its own event comes after them as the core made it; onPost, the last upcall
- * of each iteration, also hands resumed sockets what they held.
+ * Every method but onPre first tells the loop's stats that the loop is busy (the first after a wait starts an
+ * iteration's busy stretch); onPre ends it, just before the loop waits. Every one first dispatches the queued hot
+ * socket events ({@link LoopEvents}), so its own event comes after them as the core made it; onPost, run after each
+ * iteration, also hands resumed sockets what they held.
  */
 final class LoopCore implements DeferQueue.Runner {
     private final Loop<?> loop;
@@ -52,12 +53,12 @@ final class LoopCore implements DeferQueue.Runner {
     }
 
     /**
-     * Upcall: before an iteration's wait for events (the pre hook, then deferred callbacks), when the previous
-     * iteration's onPost did not do it already (the first iteration of a run).
+     * Loop.run, before the first iteration's wait for events (the pre hook, then deferred callbacks); onPost does it
+     * for the iterations after.
      */
     void onPre() {
         if (events.pending()) {
-            events.flush(); // not expected: the post callback took the queue
+            events.flush(); // not expected: onPost took the queue
         }
         prepareWait();
     }
@@ -78,9 +79,9 @@ final class LoopCore implements DeferQueue.Runner {
     }
 
     /**
-     * Upcall: after each iteration's event dispatch (queued events, then what resumed sockets held, then the post
-     * hook). When another iteration follows (nothing in between calls back), it also does that iteration's pre work
-     * and returns true: the native pre callback then skips its upcall, so an iteration costs one upcall.
+     * Loop.run, after each iteration (loopRunOnce returned): the queued events, then what resumed sockets held, then
+     * the post hook. When another iteration follows, it also does that iteration's pre work and returns true; false:
+     * run returns.
      */
     boolean onPost() {
         begin();

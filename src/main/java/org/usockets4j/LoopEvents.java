@@ -7,8 +7,9 @@ import java.nio.ByteOrder;
  * The loop's queue of hot socket events (loop thread only). While the loop runs, native/jni_events.c does not call
  * Java for a socket's on_data or on_writable: it appends a record to this direct buffer and returns, and the receive
  * area keeps the data (the shim moves the core's read position past it). Every upcall of the loop ({@link LoopCore})
- * first dispatches what is queued, in order, so the user sees callbacks in the order the core made them, one upcall
- * per iteration carrying all of them.
+ * first dispatches what is queued, in order, so the user sees callbacks in the order the core made them; what is left
+ * when the iteration ends, usually all of them, is dispatched by {@link Loop#run()} once the iteration's downcall
+ * returned, without any upcall.
  *
  * <p>Layout (native byte order; jni_events.h): a {@link #HEADER}-byte header whose first int counts the queued
  * records (C counts up, {@link #flush()} zeroes it when it takes them) and whose long at offset 8 is the

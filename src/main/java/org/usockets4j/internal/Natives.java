@@ -37,8 +37,8 @@ public final class Natives {
     /** Frees a loop that is not running. */
     public static native void loopFree(long loop);
 
-    /** Drives the loop on the calling thread until nothing keeps it alive. */
-    public static native void loopRun(long loop);
+    /** One iteration driven from Java: 0 the loop was not alive, 1 it ran one and is not alive now, 2 alive. */
+    public static native int loopRunOnce(long loop);
 
     /** Thread-safe: the loop calls LoopCore.onWakeup soon; calls before it runs coalesce. */
     public static native void loopWakeup(long loop);
