@@ -24,7 +24,7 @@ final class LoopCore implements DeferQueue.Runner {
         this.events = loop.events;
     }
 
-    /** Every upcall's first step: the loop is busy, and what was queued before this upcall goes first. */
+    /** The first step of every upcall and of onPost: the loop is busy, and what was queued before goes first. */
     private void begin() {
         if (events.pending()) {
             stats.wake(events.firstQueuedNanos()); // busy since the core queued the first of them
