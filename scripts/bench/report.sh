@@ -42,7 +42,7 @@ report_rounds() {
     usr[k, i] = $10 * 1e6 / tck / $5
     err[k] += $11
     if ($12 != "" && $13 != "") { ni[k]++; uin[k, ni[k]] = $12 / $5; kin[k, ni[k]] = $13 / $5 }
-    if ($14 != "" && $15 != "") { ny[k]++; ucy[k, ny[k]] = $14 / $5; kcy[k, ny[k]] = $15 / $5 }
+    if ($14 != "" && $15 != "") { ny[k]++; ucy[k, ny[k]] = $14 / $5; kcy[k, ny[k]] = $15 / $5; tcy[k, ny[k]] = ($14 + $15) / $5 }
     haslat[k] = haslat[k] || lat
   }
   function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
@@ -56,10 +56,10 @@ report_rounds() {
       if (!(k in n)) continue
       mcpu[k] = med(cpu, k, n[k]); musr[k] = med(usr, k, n[k])
       if (ni[k] > 0) { muin[k] = med(uin, k, ni[k]); mkin[k] = med(kin, k, ni[k]) }
-      if (ny[k] > 0) { mucy[k] = med(ucy, k, ny[k]); mkcy[k] = med(kcy, k, ny[k]) }
+      if (ny[k] > 0) { mucy[k] = med(ucy, k, ny[k]); mkcy[k] = med(kcy, k, ny[k]); mtcy[k] = med(tcy, k, ny[k]) }
     }
     hdr = sprintf("%-24s %-16s %-32s %9s %9s %10s %10s %10s %10s", "config", "server", "ops/s median (min-max)", "p50 us", "p99 us", "CPU us/op", "user us/op", "u-inst/op", "k-inst/op")
-    for (b = 1; b <= nb; b++) hdr = hdr sprintf(" %8s %8s %8s %8s", "CPU", "user", "u-inst", "u-cyc") " x " base[b]
+    for (b = 1; b <= nb; b++) hdr = hdr sprintf(" %8s %8s %8s %8s %8s", "CPU", "user", "u-inst", "u-cyc", "cyc") " x " base[b]
     print hdr
     for (c = 1; c <= nc; c++) {
       for (s = 1; s <= ns; s++) {
@@ -82,7 +82,8 @@ report_rounds() {
           ru = (kb in n) ? ratio(musr[k], musr[kb]) : "-"
           ri = (kb in n) && ni[k] && ni[kb] ? ratio(muin[k], muin[kb]) : "-"
           ry = (kb in n) && ny[k] && ny[kb] ? ratio(mucy[k], mucy[kb]) : "-"
-          line = line sprintf(" %8s %8s %8s %8s", rc, ru, ri, ry) (b < nb ? sprintf("%" (3 + length(base[b])) "s", "") : "")
+          rt = (kb in n) && ny[k] && ny[kb] ? ratio(mtcy[k], mtcy[kb]) : "-"
+          line = line sprintf(" %8s %8s %8s %8s %8s", rc, ru, ri, ry, rt) (b < nb ? sprintf("%" (3 + length(base[b])) "s", "") : "")
           row("cpu_per_op", sprintf("%.4f", mcpu[k]), sprintf("%.4f", lo(cpu, k, m)), sprintf("%.4f", hi(cpu, k, m)), "us", base[b], rc)
           row("user_cpu_per_op", sprintf("%.4f", musr[k]), sprintf("%.4f", lo(usr, k, m)), sprintf("%.4f", hi(usr, k, m)), "us", base[b], ru)
           if (ni[k]) {
@@ -94,6 +95,7 @@ report_rounds() {
             row("user_cycles_per_op", sprintf("%.0f", mucy[k]), sprintf("%.0f", lo(ucy, k, ny[k])), sprintf("%.0f", hi(ucy, k, ny[k])), "cycles", base[b], ry)
             rkc = (kb in n) && ny[kb] ? ratio(mkcy[k], mkcy[kb]) : "-"
             row("kernel_cycles_per_op", sprintf("%.0f", mkcy[k]), sprintf("%.0f", lo(kcy, k, ny[k])), sprintf("%.0f", hi(kcy, k, ny[k])), "cycles", base[b], rkc)
+            row("cycles_per_op", sprintf("%.0f", mtcy[k]), sprintf("%.0f", lo(tcy, k, ny[k])), sprintf("%.0f", hi(tcy, k, ny[k])), "cycles", base[b], rt)
           }
         }
         if (nb == 0) {
