@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -58,7 +57,7 @@ class ConsumerProjectIT {
                 "sources and javadoc jars are attached beside " + jar);
         install.add("-Dsources=" + sources);
         install.add("-Djavadoc=" + javadoc);
-        Result installed = run(work, install, 150);
+        BoundedProcess installed = run(work, install, 150);
         assertEquals(0, installed.exitCode, "install-file failed:\n" + installed.output);
         Path installedJar = repo.resolve("org/usockets4j/usockets4j/" + version + "/usockets4j-" + version + ".jar");
         assertTrue(Files.isRegularFile(installedJar), "not installed: " + installedJar + "\n" + installed.output);
@@ -67,7 +66,7 @@ class ConsumerProjectIT {
         Path cpFile = project.resolve("target/classpath.txt");
         List<String> build = new ArrayList<>(mvn(settings, repo));
         build.addAll(List.of("-Dusockets4j.version=" + version, "package", CLASSPATH, "-Dmdep.outputFile=" + cpFile));
-        Result built = run(project, build, 150);
+        BoundedProcess built = run(project, build, 150);
         assertEquals(0, built.exitCode, "the consumer project did not build:\n" + built.output);
         String classpath = Files.readString(cpFile).trim();
         assertTrue(classpath.contains(installedJar.toString()), "usockets4j not resolved from the private repository: "
@@ -75,10 +74,10 @@ class ConsumerProjectIT {
         Path classes = project.resolve("target/classes");
 
         // 3. Its program, as a user runs it: the class path, then the module path.
-        ChildJvm onClassPath = ChildJvm.run(60, List.of("-cp", classes + File.pathSeparator + classpath, MAIN));
+        BoundedProcess onClassPath = ChildJvm.run(60, List.of("-cp", classes + File.pathSeparator + classpath, MAIN));
         assertEquals(0, onClassPath.exitCode, onClassPath.toString());
         assertTrue(onClassPath.output.contains("consumer: echo ok"), onClassPath.toString());
-        ChildJvm onModulePath = ChildJvm.run(60, List.of("--module-path", classes + File.pathSeparator + classpath,
+        BoundedProcess onModulePath = ChildJvm.run(60, List.of("--module-path", classes + File.pathSeparator + classpath,
                 "-m", "com.example.consumer/" + MAIN));
         assertEquals(0, onModulePath.exitCode, onModulePath.toString());
         assertTrue(onModulePath.output.contains("usockets4j is in module org.usockets4j"), onModulePath.toString());
@@ -112,28 +111,8 @@ class ConsumerProjectIT {
                 + "</settings>\n";
     }
 
-    private record Result(int exitCode, String output) {
-    }
-
-    private static Result run(Path dir, List<String> command, long timeoutSeconds) throws Exception {
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
-        byte[][] out = new byte[1][];
-        Thread reader = new Thread(() -> {
-            try {
-                out[0] = p.getInputStream().readAllBytes();
-            } catch (IOException e) {
-                out[0] = ("reading output failed: " + e).getBytes(StandardCharsets.UTF_8);
-            }
-        });
-        reader.start();
-        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-            reader.join(5_000);
-            throw new AssertionError("timed out after " + timeoutSeconds + " s: " + command);
-        }
-        reader.join(10_000);
-        return new Result(p.exitValue(), out[0] == null ? "" : new String(out[0], StandardCharsets.UTF_8));
+    private static BoundedProcess run(Path dir, List<String> command, long timeoutSeconds) throws Exception {
+        return BoundedProcess.run(new ProcessBuilder(command).directory(dir.toFile()), timeoutSeconds);
     }
 
     private static void copyTree(Path from, Path to) throws IOException {

@@ -35,10 +35,9 @@ class JavadocCoverageTest {
             command.addAll(files.filter(p -> p.toString().endsWith(".java")).map(Path::toString).sorted()
                     .collect(Collectors.toList()));
         }
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes());
-        assertTrue(process.waitFor(90, TimeUnit.SECONDS), "javadoc did not finish");
-        assertEquals(0, process.exitValue(), output);
+        BoundedProcess javadocRun = BoundedProcess.run(new ProcessBuilder(command), 90);
+        String output = javadocRun.output;
+        assertEquals(0, javadocRun.exitCode, output);
         List<String> uncommented = output.lines().filter(l -> l.contains("warning: no comment"))
                 .collect(Collectors.toList());
         assertTrue(uncommented.isEmpty(), "public elements without a doc comment:\n" + String.join("\n", uncommented));

@@ -35,7 +35,7 @@ class JpmsIT {
 
     @Test
     void theJarIsAModuleExportingOnlyItsApi() throws Exception {
-        ChildJvm child = ChildJvm.run(60, List.of("--module-path", jar().toString(), "--describe-module",
+        BoundedProcess child = ChildJvm.run(60, List.of("--module-path", jar().toString(), "--describe-module",
                 "org.usockets4j"));
         assertEquals(0, child.exitCode, child.toString());
         assertTrue(child.output.contains("exports org.usockets4j\n") || child.output.contains("exports org.usockets4j\r"),
@@ -47,7 +47,7 @@ class JpmsIT {
     @Test
     void echoOnTheModulePath(@TempDir Path out) throws Exception {
         javac(out, true);
-        ChildJvm child = ChildJvm.run(60, List.of("--module-path", jar() + File.pathSeparator + out,
+        BoundedProcess child = ChildJvm.run(60, List.of("--module-path", jar() + File.pathSeparator + out,
                 "-m", "com.example.consumer/" + MAIN));
         assertEquals(0, child.exitCode, child.toString());
         assertTrue(child.output.contains("usockets4j is in module org.usockets4j, this program in module "
@@ -58,7 +58,7 @@ class JpmsIT {
     @Test
     void echoOnTheClassPath(@TempDir Path out) throws Exception {
         javac(out, false);
-        ChildJvm child = ChildJvm.run(60, List.of("-cp", jar() + File.pathSeparator + out, MAIN));
+        BoundedProcess child = ChildJvm.run(60, List.of("-cp", jar() + File.pathSeparator + out, MAIN));
         assertEquals(0, child.exitCode, child.toString());
         assertTrue(child.output.contains("usockets4j is in the class path, this program in the class path"),
                 child.toString());
@@ -73,7 +73,8 @@ class JpmsIT {
         Files.writeString(src.resolve("probe/Probe.java"), "package probe;\n"
                 + "public class Probe { public static void main(String[] a) {"
                 + " org.usockets4j.internal.Natives.ensureLoaded(); } }\n");
-        Result r = run(List.of(javac().toString(), "--module-path", jar().toString(), "-d", out.resolve("classes").toString(),
+        BoundedProcess r = run(List.of(javac().toString(), "--module-path", jar().toString(), "-d",
+                out.resolve("classes").toString(),
                 src.resolve("module-info.java").toString(), src.resolve("probe/Probe.java").toString()));
         assertTrue(r.exitCode != 0, "compiled against a package the module does not export: " + r.output);
         assertTrue(r.output.contains("org.usockets4j.internal") && r.output.contains("not visible"), r.output);
@@ -92,7 +93,7 @@ class JpmsIT {
         List<String> command = new ArrayList<>(List.of(javac().toString(), "-d", out.toString(),
                 asModule ? "--module-path" : "-cp", jar().toString()));
         command.addAll(files);
-        Result r = run(command);
+        BoundedProcess r = run(command);
         assertEquals(0, r.exitCode, "javac failed: " + r.output);
     }
 
@@ -102,13 +103,7 @@ class JpmsIT {
         return javac;
     }
 
-    private record Result(int exitCode, String output) {
-    }
-
-    private static Result run(List<String> command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "timed out: " + command);
-        return new Result(p.exitValue(), output);
+    private static BoundedProcess run(List<String> command) throws Exception {
+        return BoundedProcess.run(new ProcessBuilder(command), 120);
     }
 }

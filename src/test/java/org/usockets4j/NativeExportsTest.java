@@ -3,12 +3,10 @@ package org.usockets4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
@@ -20,15 +18,14 @@ class NativeExportsTest {
         Path classes = Path.of(Loop.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         Path so = classes.resolve("META-INF/native/" + Native.platform() + "/libusockets4j.so");
         assertTrue(Files.isRegularFile(so), "no library built into " + classes + " (the build puts it there)");
-        Process nm;
+        BoundedProcess nm;
         try {
-            nm = new ProcessBuilder("nm", "-D", "--defined-only", so.toString()).redirectErrorStream(true).start();
+            nm = BoundedProcess.run(new ProcessBuilder("nm", "-D", "--defined-only", so.toString()), 30);
         } catch (java.io.IOException e) {
             throw new AssertionError("nm (binutils, installed with gcc, which the build needs) cannot run", e);
         }
-        String out = new String(nm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(nm.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(0, nm.exitValue(), out);
+        String out = nm.output;
+        assertEquals(0, nm.exitCode, out);
         List<String> foreign = new ArrayList<>();
         boolean onLoad = false;
         for (String line : out.split("\n")) {

@@ -50,7 +50,7 @@ class NativeLoaderTest {
     @Test
     void withoutALibraryTheErrorNamesThePlatformEveryPlaceAndTheProperty(@TempDir Path tmp) throws Exception {
         Path classes = ProjectFiles.libraryClassesWithoutNative(tmp.resolve("classes"));
-        ChildJvm child = ChildJvm.run(60, List.of(
+        BoundedProcess child = ChildJvm.run(60, List.of(
                 "-Dusockets4j.library.path=" + tmp.resolve("nowhere"),
                 "-Djava.library.path=" + tmp,
                 "-cp", classes + File.pathSeparator + TEST_CLASSES,
@@ -70,7 +70,7 @@ class NativeLoaderTest {
     void theOverridePropertyLoadsAFolder(@TempDir Path tmp) throws Exception {
         Path classes = ProjectFiles.libraryClassesWithoutNative(tmp.resolve("classes"));
         Path folder = CLASSES.resolve("META-INF/native/" + Native.platform());
-        ChildJvm child = ChildJvm.run(60, List.of(
+        BoundedProcess child = ChildJvm.run(60, List.of(
                 "-Dusockets4j.library.path=" + folder,
                 "-cp", classes + File.pathSeparator + TEST_CLASSES,
                 LoaderProbe.class.getName()));
@@ -81,7 +81,7 @@ class NativeLoaderTest {
     @Test
     void theJarEntryIsExtractedToTheConfiguredFolderAndRemoved(@TempDir Path tmp) throws Exception {
         Path extractTo = Files.createDirectories(tmp.resolve("extract"));
-        ChildJvm child = ChildJvm.run(60, List.of(
+        BoundedProcess child = ChildJvm.run(60, List.of(
                 "-Dusockets4j.tmpdir=" + extractTo,
                 "-cp", CLASSES + File.pathSeparator + TEST_CLASSES,
                 LoaderProbe.class.getName()));

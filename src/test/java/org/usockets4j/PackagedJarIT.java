@@ -28,7 +28,7 @@ class PackagedJarIT {
 
     @Test
     void theDemoRunsWithOnlyThePackagedJarOnTheClassPath() throws Exception {
-        ChildJvm child = ChildJvm.run(120, List.of("-cp", jar().toString(), "examples/TimersAndDefer.java"));
+        BoundedProcess child = ChildJvm.run(120, List.of("-cp", jar().toString(), "examples/TimersAndDefer.java"));
         assertEquals(0, child.exitCode, child.toString());
         assertTrue(child.output.contains("done: 3 results after"), child.toString());
         assertTrue(child.output.contains("worker 3 computed 4500001500000"), child.toString());
@@ -36,7 +36,7 @@ class PackagedJarIT {
 
     @Test
     void loopTimersAndDeferPrintNoJniWarningUnderXcheckJni() throws Exception {
-        ChildJvm child = ChildJvm.run(120, List.of(
+        BoundedProcess child = ChildJvm.run(120, List.of(
                 "-Xcheck:jni",
                 "-cp", jar() + File.pathSeparator + testClasses(),
                 JniCheckMain.class.getName()));

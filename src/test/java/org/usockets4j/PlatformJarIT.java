@@ -79,7 +79,7 @@ class PlatformJarIT {
         assumeTrue(crossPlatforms().contains("linux-aarch64") && Native.platform().equals("linux-x86_64"),
                 "no linux-aarch64 cross build in this jar");
         Path testClasses = Path.of(System.getProperty("usockets4j.testClasses", "target/test-classes"));
-        ChildJvm child = ChildJvm.run(60, List.of(
+        BoundedProcess child = ChildJvm.run(60, List.of(
                 "-Dos.arch=aarch64",
                 "-cp", jar() + File.pathSeparator + testClasses,
                 LoaderProbe.class.getName()));

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.usockets4j.BoundedProcess;
 
 /**
  * Native memory and descriptors under churn: a child JVM ({@link ChurnMain}, on the packaged jar) opens and closes
@@ -37,30 +37,14 @@ class ChurnIT {
         List<String> command = new ArrayList<>(List.of(java, "-Xms64m", "-Xmx64m", "-XX:+AlwaysPreTouch",
                 "-XX:+UseSerialGC", "-Xshare:off", "-cp", cp, ChurnMain.class.getName(), certs.dir.toString(),
                 String.valueOf(TOTAL), String.valueOf(WARMUP)));
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        ProcessBuilder pb = new ProcessBuilder(command);
         // one malloc arena: memory the JIT's threads free is reused by the loop thread instead of sitting in
         // arenas of their own (with the default, the samples scatter by ~5 MiB more)
         pb.environment().put("MALLOC_ARENA_MAX", "1");
-        Process child = pb.start();
-        child.getOutputStream().close();
-        byte[][] out = new byte[1][];
-        Thread reader = new Thread(() -> {
-            try {
-                out[0] = child.getInputStream().readAllBytes();
-            } catch (java.io.IOException e) {
-                out[0] = new byte[0];
-            }
-        });
-        reader.start();
-        boolean exited = child.waitFor(270, TimeUnit.SECONDS);
-        if (!exited) {
-            child.destroyForcibly();
-        }
-        reader.join(10_000);
-        String output = out[0] == null ? "" : new String(out[0], StandardCharsets.UTF_8);
+        BoundedProcess child = BoundedProcess.run(pb, 270); // fails the test when the churn does not finish
+        String output = child.output;
         System.out.print(output);
-        assertTrue(exited, "the churn did not finish in 270 s:\n" + output);
-        assertEquals(0, child.exitValue(), output);
+        assertEquals(0, child.exitCode, output);
 
         Map<String, String> f = new HashMap<>();
         for (String line : output.split("\n")) {

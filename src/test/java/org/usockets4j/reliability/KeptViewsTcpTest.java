@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.usockets4j.BoundedProcess;
 import org.usockets4j.ChildJvm;
 import org.usockets4j.Loop;
 
@@ -36,7 +37,7 @@ class KeptViewsTcpTest {
 
     @Test
     void underXcheckJni() throws Exception {
-        ChildJvm child = ChildJvm.run(100, List.of(
+        BoundedProcess child = ChildJvm.run(100, List.of(
                 "-Xcheck:jni",
                 "-cp", ChildJvm.codeSource(Loop.class) + File.pathSeparator + ChildJvm.codeSource(KeptTcpViews.class),
                 KeptTcpViews.class.getName()));

@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.usockets4j.BoundedProcess;
 import org.usockets4j.ChildJvm;
 import org.usockets4j.Loop;
 import org.usockets4j.Native;
@@ -29,7 +30,7 @@ class LoaderTest {
     private static final String LIBRARY = "META-INF/native/" + Native.platform() + "/libusockets4j.so";
 
 
-    private static ChildJvm probe(String... jvmArgs) throws Exception {
+    private static BoundedProcess probe(String... jvmArgs) throws Exception {
         List<String> args = new java.util.ArrayList<>(List.of(jvmArgs));
         args.add(org.usockets4j.LoaderProbe.class.getName());
         return ChildJvm.run(60, args);
@@ -39,7 +40,7 @@ class LoaderTest {
     void anUnusableExtractionFolderNamesTheFolderAndTheProperty(@TempDir Path tmp) throws Exception {
         Path file = Files.writeString(tmp.resolve("a-file"), "not a folder");
         Path folder = file.resolve("sub"); // a folder below a regular file: cannot exist, even for root
-        ChildJvm child = probe("-Dusockets4j.tmpdir=" + folder, "-Djava.library.path=" + tmp,
+        BoundedProcess child = probe("-Dusockets4j.tmpdir=" + folder, "-Djava.library.path=" + tmp,
                 "-cp", CLASSES + File.pathSeparator + TEST_CLASSES);
         assertEquals(0, child.exitCode, child.toString());
         String out = child.output;
@@ -52,7 +53,7 @@ class LoaderTest {
     @Test
     void theOverridePropertyLoadsTheLibraryFile(@TempDir Path tmp) throws Exception {
         Path classes = ProjectFiles.libraryClassesWithoutNative(tmp.resolve("classes"));
-        ChildJvm child = probe("-Dusockets4j.library.path=" + CLASSES.resolve(LIBRARY),
+        BoundedProcess child = probe("-Dusockets4j.library.path=" + CLASSES.resolve(LIBRARY),
                 "-cp", classes + File.pathSeparator + TEST_CLASSES);
         assertEquals(0, child.exitCode, child.toString());
         assertTrue(child.output.contains("available=true") && child.output.contains("fired=1"), child.toString());
@@ -62,7 +63,7 @@ class LoaderTest {
     void aWrongOverrideNamesWhatWasTried(@TempDir Path tmp) throws Exception {
         Path notALibrary = Files.writeString(tmp.resolve("libusockets4j.so"), "this is text, not ELF");
         Path classes = ProjectFiles.libraryClassesWithoutNative(tmp.resolve("classes"));
-        ChildJvm child = probe("-Dusockets4j.library.path=" + notALibrary, "-Djava.library.path=" + tmp.resolve("none"),
+        BoundedProcess child = probe("-Dusockets4j.library.path=" + notALibrary, "-Djava.library.path=" + tmp.resolve("none"),
                 "-cp", classes + File.pathSeparator + TEST_CLASSES);
         assertEquals(0, child.exitCode, child.toString());
         String out = child.output;
@@ -71,7 +72,7 @@ class LoaderTest {
         assertTrue(out.contains("create=UnsatisfiedLinkError"), out);
 
         // With the jar's copy there, a wrong override is reported (a warning naming it) and the jar's copy loads.
-        ChildJvm fallback = probe("-Dusockets4j.library.path=" + notALibrary,
+        BoundedProcess fallback = probe("-Dusockets4j.library.path=" + notALibrary,
                 "-cp", CLASSES + File.pathSeparator + TEST_CLASSES);
         assertEquals(0, fallback.exitCode, fallback.toString());
         assertTrue(fallback.output.contains("available=true") && fallback.output.contains("fired=1"), fallback.toString());
@@ -81,7 +82,7 @@ class LoaderTest {
     @Test
     void twoClassLoadersInOneJvmEachRunTheirOwnCopy(@TempDir Path tmp) throws Exception {
         Path extract = Files.createDirectories(tmp.resolve("extract"));
-        ChildJvm child = ChildJvm.run(100, List.of("-Dusockets4j.tmpdir=" + extract, "-Xcheck:jni",
+        BoundedProcess child = ChildJvm.run(100, List.of("-Dusockets4j.tmpdir=" + extract, "-Xcheck:jni",
                 "-cp", TEST_CLASSES.toString(), TwoLoadersMain.class.getName(), CLASSES.toString(), TEST_CLASSES.toString()));
         assertEquals(0, child.exitCode, child.toString());
         String out = child.output;

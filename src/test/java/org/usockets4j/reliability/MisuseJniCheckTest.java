@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.usockets4j.BoundedProcess;
 import org.usockets4j.ChildJvm;
 import org.usockets4j.Loop;
 
@@ -18,7 +19,7 @@ import org.usockets4j.Loop;
 class MisuseJniCheckTest {
     @Test
     void walkAndCallbackFailuresUnderXcheckJni() throws Exception {
-        ChildJvm child = ChildJvm.run(100, List.of(
+        BoundedProcess child = ChildJvm.run(100, List.of(
                 "-Xcheck:jni",
                 "-cp", ChildJvm.codeSource(Loop.class) + File.pathSeparator + ChildJvm.codeSource(MisuseWalk.class),
                 ReliabilityJniCheckMain.class.getName()));

@@ -5,7 +5,6 @@ import static org.usockets4j.ProjectFiles.projectDir;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +15,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.usockets4j.BoundedProcess;
 
 /**
  * Runs scripts/demo.sh as a user would (bash, bounded to 90 s) against the library this build made, with its
@@ -26,31 +26,12 @@ import org.junit.jupiter.api.io.TempDir;
 class DemoScriptTest {
 
 
-    /** Runs command in the project folder with the demo's environment; returns exit code and merged output. */
-    static String[] run(Path certs, int seconds, String... command) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(command).directory(projectDir().toFile()).redirectErrorStream(true);
+    /** Runs command in the project folder with the demo's environment, for at most seconds. */
+    static BoundedProcess run(Path certs, int seconds, String... command) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(projectDir().toFile());
         pb.environment().put("USOCKETS4J_JAR", libraryClasspath());
         pb.environment().put("USOCKETS4J_DEMO_CERTS", certs.toString());
-        Process p = pb.start();
-        p.getOutputStream().close();
-        byte[][] out = new byte[1][];
-        Thread reader = new Thread(() -> {
-            try (InputStream in = p.getInputStream()) {
-                out[0] = in.readAllBytes();
-            } catch (Exception e) {
-                out[0] = new byte[0];
-            }
-        });
-        reader.start();
-        if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-            reader.join(5_000);
-            throw new AssertionError(String.join(" ", command) + " did not end within " + seconds + " s:\n"
-                    + (out[0] == null ? "" : new String(out[0], StandardCharsets.UTF_8)));
-        }
-        reader.join(10_000);
-        return new String[] {String.valueOf(p.exitValue()), new String(out[0], StandardCharsets.UTF_8)};
+        return BoundedProcess.run(pb, seconds);
     }
 
     static String java() {
@@ -84,9 +65,9 @@ class DemoScriptTest {
 
     @Test
     void theDemoScriptRunsTheTlsEchoDemoAndExitsZero(@TempDir Path certs) throws Exception {
-        String[] r = run(certs, 90, "bash", "scripts/demo.sh");
-        String output = r[1];
-        assertEquals("0", r[0], output);
+        BoundedProcess r = run(certs, 90, "bash", "scripts/demo.sh");
+        String output = r.output;
+        assertEquals(0, r.exitCode, output);
         assertTrue(Files.isRegularFile(certs.resolve("ca.pem")), "the demo CA was made in " + certs);
         Matcher summary = Pattern.compile("\\[client\\] OK: 4000 lines \\((\\d+) bytes\\) echoed over 4 TLS connection")
                 .matcher(output);
@@ -108,10 +89,11 @@ class DemoScriptTest {
             CompletableFutureLine first = new CompletableFutureLine(lines);
             Matcher port = Pattern.compile("listening on 127\\.0\\.0\\.1 port (\\d+)").matcher(first.get(30));
             assertTrue(port.find());
-            String[] refused = run(certs, 60, java(), "-cp", libraryClasspath(), "examples/TlsEchoClient.java",
+            BoundedProcess refused = run(certs, 60, java(), "-cp", libraryClasspath(), "examples/TlsEchoClient.java",
                     port.group(1), "localhost", certs.resolve("server.pem").toString(), "2", "10");
-            assertEquals("1", refused[0], refused[1]);
-            assertTrue(refused[1].contains("FAILED") && refused[1].contains("certificate verify failed"), refused[1]);
+            assertEquals(1, refused.exitCode, refused.output);
+            assertTrue(refused.output.contains("FAILED") && refused.output.contains("certificate verify failed"),
+                    refused.output);
             server.getOutputStream().close(); // end of input: the server stops
             assertTrue(server.waitFor(20, TimeUnit.SECONDS), "the server did not stop at the end of its input");
             assertEquals(0, server.exitValue());
